@@ -1,0 +1,196 @@
+package dev.offload.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A named upstream service that requests can be forwarded to: one or more instances (base URIs),
+ * per-backend timeouts, and the load it carries, measured from completed decision handles.
+ *
+ * <pre>{@code
+ * Backend orders = Backend.builder("orders")
+ *     .instance(URI.create("http://10.0.0.5:8080"))
+ *     .readTimeout(Duration.ofSeconds(5))
+ *     .build();
+ * }</pre>
+ *
+ * <p>Only the route table names backends: nothing in a request can point the gateway at another
+ * address. Share one instance per upstream; thread-safe.
+ */
+public final class Backend {
+  /** Default time to establish a connection. */
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+  /** Default longest wait for the next bytes of a response. */
+  public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(30);
+  /** Default longest time for the whole exchange; zero means no limit. */
+  public static final Duration DEFAULT_CALL_TIMEOUT = Duration.ZERO;
+
+  private final String name;
+  private final List<URI> instances;
+  private final Duration connectTimeout;
+  private final Duration readTimeout;
+  private final Duration callTimeout;
+  private final LongAdder inFlight = new LongAdder();
+  private final DecisionHandle.Listener releaser = outcome -> inFlight.decrement();
+
+  private Backend(Builder b) {
+    this.name = b.name;
+    this.instances = List.copyOf(b.instances);
+    this.connectTimeout = b.connectTimeout;
+    this.readTimeout = b.readTimeout;
+    this.callTimeout = b.callTimeout;
+  }
+
+  /** Returns a backend with one instance and default timeouts. */
+  public static Backend of(String name, URI instance) {
+    return builder(name).instance(instance).build();
+  }
+
+  /**
+   * Returns a builder.
+   *
+   * @throws IllegalArgumentException if {@code name} is blank or holds characters other than
+   *     letters, digits, {@code - _ .}
+   */
+  public static Builder builder(String name) {
+    return new Builder(name);
+  }
+
+  /** Returns the name, used in metrics and explanations. */
+  public String name() {
+    return name;
+  }
+
+  /** Returns the instances' base URIs. */
+  public List<URI> instances() {
+    return instances;
+  }
+
+  /** Returns the first instance: where forwarding goes until load balancing lands. */
+  public URI primaryInstance() {
+    return instances.get(0);
+  }
+
+  /** Returns the connect timeout. */
+  public Duration connectTimeout() {
+    return connectTimeout;
+  }
+
+  /** Returns the read timeout. */
+  public Duration readTimeout() {
+    return readTimeout;
+  }
+
+  /** Returns the whole-call timeout; zero means none. */
+  public Duration callTimeout() {
+    return callTimeout;
+  }
+
+  /** Returns the number of forwarded requests whose handles are not completed yet. */
+  public long inFlight() {
+    return inFlight.sum();
+  }
+
+  /**
+   * Takes an in-flight slot and returns the handle that gives it back when completed. Strategies
+   * call this when they decide to forward here.
+   */
+  public DecisionHandle acquire() {
+    inFlight.increment();
+    return DecisionHandle.create(releaser);
+  }
+
+  @Override
+  public String toString() {
+    return name + instances;
+  }
+
+  /** Builds a {@link Backend}. Not thread-safe. */
+  public static final class Builder {
+    private final String name;
+    private final List<URI> instances = new ArrayList<>();
+    private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+    private Duration readTimeout = DEFAULT_READ_TIMEOUT;
+    private Duration callTimeout = DEFAULT_CALL_TIMEOUT;
+
+    private Builder(String name) {
+      requireNonNull(name, "name");
+      if (name.isBlank() || !name.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException(
+            "backend name must be letters, digits, '-', '_' or '.', got '" + name + "'");
+      }
+      this.name = name;
+    }
+
+    /**
+     * Adds an instance.
+     *
+     * @throws IllegalArgumentException unless {@code uri} is an absolute http or https URI with a
+     *     host, no user info, no query and no fragment
+     */
+    public Builder instance(URI uri) {
+      requireNonNull(uri, "uri");
+      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+      if (!scheme.equals("http") && !scheme.equals("https")) {
+        throw new IllegalArgumentException(
+            "backend " + name + ": instance must be an http or https URI, got '" + uri + "'");
+      }
+      if (uri.getHost() == null || uri.getRawUserInfo() != null
+          || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+        throw new IllegalArgumentException(
+            "backend " + name + ": instance must have a host and no user info, query or fragment,"
+                + " got '" + uri + "'");
+      }
+      instances.add(uri);
+      return this;
+    }
+
+    /** Sets the connect timeout; must be positive. */
+    public Builder connectTimeout(Duration timeout) {
+      this.connectTimeout = positive("connectTimeout", timeout);
+      return this;
+    }
+
+    /** Sets the read timeout; must be positive. */
+    public Builder readTimeout(Duration timeout) {
+      this.readTimeout = positive("readTimeout", timeout);
+      return this;
+    }
+
+    /** Sets the whole-call timeout; zero means none; must not be negative. */
+    public Builder callTimeout(Duration timeout) {
+      requireNonNull(timeout, "callTimeout");
+      if (timeout.isNegative()) {
+        throw new IllegalArgumentException("callTimeout must not be negative, got " + timeout);
+      }
+      this.callTimeout = timeout;
+      return this;
+    }
+
+    private static Duration positive(String setting, Duration value) {
+      requireNonNull(value, setting);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(setting + " must be positive, got " + value);
+      }
+      return value;
+    }
+
+    /**
+     * Returns the backend.
+     *
+     * @throws IllegalStateException if no instance was added
+     */
+    public Backend build() {
+      if (instances.isEmpty()) {
+        throw new IllegalStateException("backend " + name + " needs at least one instance()");
+      }
+      return new Backend(this);
+    }
+  }
+}

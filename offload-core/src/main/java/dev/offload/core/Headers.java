@@ -1,0 +1,284 @@
+package dev.offload.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An immutable list of HTTP header fields: names compare case-insensitively, a name may repeat,
+ * and the order of the fields is kept.
+ *
+ * <pre>{@code
+ * Headers headers = Headers.builder().add("Accept", "text/css").add("Accept", "text/*").build();
+ * headers.first("accept");        // Optional[text/css]
+ * headers.all("ACCEPT");          // [text/css, text/*]
+ * }</pre>
+ *
+ * <p>Names are validated as RFC 9110 tokens and values must not hold CR, LF or NUL, so a value
+ * taken from here can be written into another message without header injection. Thread-safe.
+ */
+public final class Headers {
+  private static final Headers EMPTY = new Headers(new String[0], new String[0], new String[0]);
+
+  /** Lower-cased names, used for lookups. */
+  private final String[] keys;
+  /** Names as given, for display and forwarding. */
+  private final String[] names;
+  private final String[] values;
+
+  private Headers(String[] keys, String[] names, String[] values) {
+    this.keys = keys;
+    this.names = names;
+    this.values = values;
+  }
+
+  /** Returns the empty header list. */
+  public static Headers empty() {
+    return EMPTY;
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns headers with the given name/value pairs: {@code Headers.of("Accept", "text/css")}. */
+  public static Headers of(String... namesAndValues) {
+    requireNonNull(namesAndValues, "namesAndValues");
+    if (namesAndValues.length % 2 != 0) {
+      throw new IllegalArgumentException(
+          "namesAndValues must hold pairs, got " + namesAndValues.length + " strings");
+    }
+    Builder builder = builder();
+    for (int i = 0; i < namesAndValues.length; i += 2) {
+      builder.add(namesAndValues[i], namesAndValues[i + 1]);
+    }
+    return builder.build();
+  }
+
+  /** Returns the number of fields (a repeated name counts once per field). */
+  public int size() {
+    return keys.length;
+  }
+
+  /** Returns the name of field {@code index} as it was given. */
+  public String name(int index) {
+    return names[index];
+  }
+
+  /** Returns the value of field {@code index}. */
+  public String value(int index) {
+    return values[index];
+  }
+
+  /** Returns the first value of the named field, if present. */
+  public Optional<String> first(String name) {
+    return Optional.ofNullable(firstOrNull(name));
+  }
+
+  /** Returns whether a field with this name is present. */
+  public boolean contains(String name) {
+    return indexOf(lowerCase(requireNonNull(name, "name"))) >= 0;
+  }
+
+  /** Returns every value of the named field, in order; empty when absent. */
+  public List<String> all(String name) {
+    String key = lowerCase(requireNonNull(name, "name"));
+    List<String> result = null;
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i].equals(key)) {
+        if (result == null) {
+          result = new ArrayList<>(2);
+        }
+        result.add(values[i]);
+      }
+    }
+    return result == null ? List.of() : Collections.unmodifiableList(result);
+  }
+
+  /** Returns the distinct names, lower-cased, in first-seen order. */
+  public Set<String> names() {
+    return Collections.unmodifiableSet(new LinkedHashSet<>(Arrays.asList(keys)));
+  }
+
+  /** Returns the fields as a map from lower-cased name to values. */
+  public Map<String, List<String>> toMap() {
+    Map<String, List<String>> map = new LinkedHashMap<>();
+    for (int i = 0; i < keys.length; i++) {
+      map.computeIfAbsent(keys[i], k -> new ArrayList<>(1)).add(values[i]);
+    }
+    map.replaceAll((k, v) -> List.copyOf(v));
+    return Collections.unmodifiableMap(map);
+  }
+
+  /** Returns a builder that starts with these fields. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    for (int i = 0; i < keys.length; i++) {
+      builder.addValidated(keys[i], names[i], values[i]);
+    }
+    return builder;
+  }
+
+  /** Without allocation; {@code lowerName} must already be lower-case. */
+  String firstLowerCase(String lowerName) {
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i].equals(lowerName)) {
+        return values[i];
+      }
+    }
+    return null;
+  }
+
+  /** Counts the fields with this lower-case name. */
+  int countLowerCase(String lowerName) {
+    int count = 0;
+    for (String key : keys) {
+      if (key.equals(lowerName)) {
+        count++;
+      }
+    }
+    return count;
+  }
+
+  private String firstOrNull(String name) {
+    return firstLowerCase(lowerCase(requireNonNull(name, "name")));
+  }
+
+  private int indexOf(String key) {
+    for (int i = 0; i < keys.length; i++) {
+      if (keys[i].equals(key)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  static String lowerCase(String name) {
+    for (int i = 0; i < name.length(); i++) {
+      char c = name.charAt(i);
+      if (c >= 'A' && c <= 'Z') {
+        return name.toLowerCase(Locale.ROOT);
+      }
+    }
+    return name;
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof Headers other
+        && Arrays.equals(keys, other.keys)
+        && Arrays.equals(values, other.values);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * Arrays.hashCode(keys) + Arrays.hashCode(values);
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("{");
+    for (int i = 0; i < keys.length; i++) {
+      if (i > 0) {
+        sb.append(", ");
+      }
+      sb.append(names[i]).append(": ").append(values[i]);
+    }
+    return sb.append('}').toString();
+  }
+
+  /** Builds {@link Headers}. Not thread-safe. */
+  public static final class Builder {
+    private final List<String> keys = new ArrayList<>();
+    private final List<String> names = new ArrayList<>();
+    private final List<String> values = new ArrayList<>();
+
+    private Builder() {}
+
+    /**
+     * Adds a field.
+     *
+     * @throws IllegalArgumentException if the name is not an RFC 9110 token or the value holds
+     *     CR, LF or NUL
+     */
+    public Builder add(String name, String value) {
+      requireNonNull(name, "name");
+      requireNonNull(value, "value");
+      if (!isToken(name)) {
+        throw new IllegalArgumentException("header name is not a token: '" + name + "'");
+      }
+      for (int i = 0; i < value.length(); i++) {
+        char c = value.charAt(i);
+        if (c == '\r' || c == '\n' || c == 0) {
+          throw new IllegalArgumentException(
+              "header " + name + " has CR, LF or NUL in its value at index " + i);
+        }
+      }
+      return addValidated(lowerCase(name), name, value.strip());
+    }
+
+    /** Removes every field with this name, then adds one. */
+    public Builder set(String name, String value) {
+      remove(name);
+      return add(name, value);
+    }
+
+    /** Removes every field with this name. */
+    public Builder remove(String name) {
+      String key = lowerCase(requireNonNull(name, "name"));
+      for (int i = keys.size() - 1; i >= 0; i--) {
+        if (keys.get(i).equals(key)) {
+          keys.remove(i);
+          names.remove(i);
+          values.remove(i);
+        }
+      }
+      return this;
+    }
+
+    Builder addValidated(String key, String name, String value) {
+      keys.add(key);
+      names.add(name);
+      values.add(value);
+      return this;
+    }
+
+    /** Returns the headers. */
+    public Headers build() {
+      if (keys.isEmpty()) {
+        return EMPTY;
+      }
+      return new Headers(
+          keys.toArray(new String[0]), names.toArray(new String[0]), values.toArray(new String[0]));
+    }
+  }
+
+  /** RFC 9110 section 5.6.2 token. */
+  static boolean isToken(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      boolean ok =
+          (c >= 'a' && c <= 'z')
+              || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9')
+              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

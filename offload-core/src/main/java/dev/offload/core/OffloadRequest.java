@@ -1,0 +1,444 @@
+package dev.offload.core;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.net.InetAddresses;
+import com.google.common.net.UrlEscapers;
+import dev.offload.core.internal.PathNormalizer;
+import java.net.InetAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * An immutable, server-agnostic view of one HTTP request: what {@link OffloadRouter#decide}
+ * reads. Adapters build it from their server's request; tests build it with the fluent builder.
+ *
+ * <pre>{@code
+ * OffloadRequest request = OffloadRequest.get("/static/app.css?v=3")
+ *     .header("Accept", "text/css")
+ *     .clientAddress("203.0.113.7")
+ *     .build();
+ * request.path();            // "/static/app.css"
+ * request.queryParameter("v"); // Optional[3]
+ * }</pre>
+ *
+ * <h2>Paths</h2>
+ * The raw path is normalized once, here, and every part of offload sees the same {@link #path()}:
+ * percent-escapes decoded, dot segments removed (RFC 3986 section 5.2.4), repeated slashes
+ * merged. A target that is unsafe to normalize (an encoded slash or backslash, NUL/CR/LF raw or
+ * encoded, a malformed escape, invalid or overlong UTF-8, an encoded dot segment that climbs above
+ * the root) is kept, marked by {@link #targetError()}; the router rejects it with 400 before any
+ * guard or route sees it.
+ *
+ * <p>The body is never read by the router: {@link #body()} is opened later, once, by whoever
+ * forwards or offloads the request. Thread-safe.
+ */
+public final class OffloadRequest {
+  private static final InetAddress LOOPBACK = InetAddresses.forString("127.0.0.1");
+
+  private final String method;
+  private final String rawPath;
+  private final String path;
+  private final String rawQuery;
+  private final String targetError;
+  private final Headers headers;
+  private final InetAddress clientAddress;
+  private final String scheme;
+  private final String host;
+  private final Map<AttributeKey<?>, Object> attributes;
+  private final RequestBody body;
+  /** Parsed on first use; racy single-check is fine, the result is immutable and equal. */
+  private Map<String, List<String>> queryParameters;
+
+  private OffloadRequest(Builder b, Map<AttributeKey<?>, Object> attributes) {
+    this.method = b.method;
+    this.rawPath = b.rawPath;
+    this.rawQuery = b.rawQuery;
+    this.headers = b.headers.build();
+    this.clientAddress = b.clientAddress;
+    this.scheme = b.scheme;
+    this.host = b.host != null ? b.host : hostFromHeader(headers);
+    this.attributes = attributes;
+    this.body = b.body;
+    PathNormalizer.Result normalized = PathNormalizer.normalize(rawPath);
+    String error = normalized.error();
+    if (error == null && rawQuery != null) {
+      error = PathNormalizer.checkQuery(rawQuery);
+    }
+    this.path = normalized.path() != null ? normalized.path() : rawPath;
+    this.targetError = error;
+  }
+
+  private OffloadRequest(OffloadRequest base, String path, Map<AttributeKey<?>, Object> attributes) {
+    this.method = base.method;
+    this.rawPath = base.rawPath;
+    this.path = path;
+    this.rawQuery = base.rawQuery;
+    this.targetError = base.targetError;
+    this.headers = base.headers;
+    this.clientAddress = base.clientAddress;
+    this.scheme = base.scheme;
+    this.host = base.host;
+    this.attributes = attributes;
+    this.body = base.body;
+    this.queryParameters = base.queryParameters;
+  }
+
+  /** Returns a builder for a GET request to {@code target} (origin-form, e.g. {@code /a?b=c}). */
+  public static Builder get(String target) {
+    return builder("GET", target);
+  }
+
+  /** Returns a builder for a HEAD request. */
+  public static Builder head(String target) {
+    return builder("HEAD", target);
+  }
+
+  /** Returns a builder for a POST request. */
+  public static Builder post(String target) {
+    return builder("POST", target);
+  }
+
+  /** Returns a builder for a PUT request. */
+  public static Builder put(String target) {
+    return builder("PUT", target);
+  }
+
+  /** Returns a builder for a DELETE request. */
+  public static Builder delete(String target) {
+    return builder("DELETE", target);
+  }
+
+  /**
+   * Returns a builder for a request.
+   *
+   * @param method an HTTP method token, e.g. {@code GET}; case is kept as given (methods are
+   *     case-sensitive)
+   * @param target the request target in origin-form ({@code /path?query}); an absolute-form
+   *     target's scheme and authority are ignored: only the route table chooses where a request
+   *     goes
+   * @throws IllegalArgumentException if the method is not a token
+   */
+  public static Builder builder(String method, String target) {
+    return new Builder(method, target);
+  }
+
+  /** Returns the method, e.g. {@code GET}. */
+  public String method() {
+    return method;
+  }
+
+  /** Returns the normalized, decoded path that routing sees, e.g. {@code /static/app.css}. */
+  public String path() {
+    return path;
+  }
+
+  /** Returns the path as the client sent it, before normalization. */
+  public String rawPath() {
+    return rawPath;
+  }
+
+  /**
+   * Returns the normalized path percent-encoded for a request line or a URL (segments encoded,
+   * slashes kept), e.g. for forwarding or a redirect.
+   */
+  public String encodedPath() {
+    if (path.equals(rawPath)) {
+      return path;
+    }
+    StringBuilder sb = new StringBuilder(path.length() + 8);
+    int start = 1;
+    while (start <= path.length()) {
+      int end = path.indexOf('/', start);
+      if (end < 0) {
+        end = path.length();
+      }
+      sb.append('/').append(UrlEscapers.urlPathSegmentEscaper().escape(path.substring(start, end)));
+      start = end + 1;
+    }
+    return sb.toString();
+  }
+
+  /** Returns the raw query string without the {@code ?}, if the target had one. */
+  public Optional<String> rawQuery() {
+    return Optional.ofNullable(rawQuery);
+  }
+
+  /**
+   * Returns why this request target is unsafe to route (and will be rejected with 400), or empty
+   * when it is fine.
+   */
+  public Optional<String> targetError() {
+    return Optional.ofNullable(targetError);
+  }
+
+  /** Returns whether the path carries path parameters ({@code ;}) in any segment. */
+  public boolean hasPathParameters() {
+    return path.indexOf(';') >= 0;
+  }
+
+  /** Returns the query parameters, decoded ({@code +} as space), in order. */
+  public Map<String, List<String>> queryParameters() {
+    Map<String, List<String>> params = queryParameters;
+    if (params == null) {
+      params = parseQuery(rawQuery);
+      queryParameters = params;
+    }
+    return params;
+  }
+
+  /** Returns the first value of a query parameter. */
+  public Optional<String> queryParameter(String name) {
+    List<String> values = queryParameters().get(requireNonNull(name, "name"));
+    return values == null ? Optional.empty() : Optional.of(values.get(0));
+  }
+
+  /** Returns the header fields. */
+  public Headers headers() {
+    return headers;
+  }
+
+  /** Returns the first value of the named header. */
+  public Optional<String> header(String name) {
+    return headers.first(name);
+  }
+
+  /** Returns the declared {@code Content-Length}, if present and a valid number. */
+  public OptionalLong contentLength() {
+    String value = headers.firstLowerCase("content-length");
+    if (value == null) {
+      return OptionalLong.empty();
+    }
+    try {
+      long length = Long.parseLong(value);
+      return length >= 0 ? OptionalLong.of(length) : OptionalLong.empty();
+    } catch (NumberFormatException e) {
+      return OptionalLong.empty();
+    }
+  }
+
+  /**
+   * Returns the client's address: the socket peer, or, behind trusted proxies, the right-most
+   * untrusted address of the forwarding chain as the adapter resolved it.
+   */
+  public InetAddress clientAddress() {
+    return clientAddress;
+  }
+
+  /** Returns the scheme the client used, {@code http} or {@code https}. */
+  public String scheme() {
+    return scheme;
+  }
+
+  /** Returns the host name the client asked for, lower-case and without port; may be empty. */
+  public String host() {
+    return host;
+  }
+
+  /** Returns an attribute, such as the identity a guard admitted. */
+  public <T> Optional<T> attribute(AttributeKey<T> key) {
+    requireNonNull(key, "key");
+    Object value = attributes.get(key);
+    return value == null ? Optional.empty() : Optional.of(key.cast(value));
+  }
+
+  /** Returns all attributes. */
+  public Map<AttributeKey<?>, Object> attributes() {
+    return attributes;
+  }
+
+  /** Returns a copy of this request with one attribute set. */
+  public <T> OffloadRequest withAttribute(AttributeKey<T> key, T value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    Map<AttributeKey<?>, Object> copy = new IdentityHashMap<>(attributes);
+    copy.put(key, key.cast(value));
+    return new OffloadRequest(this, path, Collections.unmodifiableMap(copy));
+  }
+
+  /** A copy that routing sees with another normalized path. */
+  OffloadRequest withPath(String otherPath) {
+    return new OffloadRequest(this, otherPath, attributes);
+  }
+
+  /** Returns the body, opened lazily by whoever consumes it. */
+  public RequestBody body() {
+    return body;
+  }
+
+  @Override
+  public String toString() {
+    return method + " " + rawPath + (rawQuery == null ? "" : "?" + rawQuery);
+  }
+
+  private static String hostFromHeader(Headers headers) {
+    String host = headers.firstLowerCase("host");
+    return host == null ? "" : hostWithoutPort(host);
+  }
+
+  static String hostWithoutPort(String authority) {
+    String host = authority.strip();
+    if (host.startsWith("[")) {
+      int close = host.indexOf(']');
+      host = close > 0 ? host.substring(0, close + 1) : host;
+    } else {
+      int colon = host.indexOf(':');
+      if (colon >= 0) {
+        host = host.substring(0, colon);
+      }
+    }
+    return host.toLowerCase(Locale.ROOT);
+  }
+
+  private static Map<String, List<String>> parseQuery(String rawQuery) {
+    if (rawQuery == null || rawQuery.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, List<String>> params = new LinkedHashMap<>();
+    for (String pair : rawQuery.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
+      }
+      int eq = pair.indexOf('=');
+      String name = decodeQueryPart(eq < 0 ? pair : pair.substring(0, eq));
+      String value = eq < 0 ? "" : decodeQueryPart(pair.substring(eq + 1));
+      params.computeIfAbsent(name, k -> new ArrayList<>(1)).add(value);
+    }
+    params.replaceAll((k, v) -> List.copyOf(v));
+    return Collections.unmodifiableMap(params);
+  }
+
+  private static String decodeQueryPart(String part) {
+    try {
+      return URLDecoder.decode(part, StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      return part; // only reachable for a request with a targetError, which is never routed
+    }
+  }
+
+  /** Builds an {@link OffloadRequest}. Not thread-safe. */
+  public static final class Builder {
+    private final String method;
+    private final String rawPath;
+    private final String rawQuery;
+    private final Headers.Builder headers = Headers.builder();
+    private final Map<AttributeKey<?>, Object> attributes = new IdentityHashMap<>();
+    private InetAddress clientAddress = LOOPBACK;
+    private String scheme = "http";
+    private String host;
+    private RequestBody body = RequestBody.empty();
+
+    private Builder(String method, String target) {
+      requireNonNull(method, "method");
+      requireNonNull(target, "target");
+      if (!Headers.isToken(method)) {
+        throw new IllegalArgumentException("method is not a token: '" + method + "'");
+      }
+      this.method = method;
+      String t = target;
+      int schemeEnd = t.indexOf("://");
+      if (schemeEnd > 0 && t.indexOf('/') > schemeEnd) {
+        // absolute-form: keep the path and query only; the authority never chooses a backend
+        int pathStart = t.indexOf('/', schemeEnd + 3);
+        t = pathStart < 0 ? "/" : t.substring(pathStart);
+      }
+      int fragment = t.indexOf('#');
+      if (fragment >= 0) {
+        t = t.substring(0, fragment);
+      }
+      int q = t.indexOf('?');
+      this.rawPath = q < 0 ? t : t.substring(0, q);
+      this.rawQuery = q < 0 ? null : t.substring(q + 1);
+    }
+
+    /** Adds a header field. */
+    public Builder header(String name, String value) {
+      headers.add(name, value);
+      return this;
+    }
+
+    /** Adds every field of {@code headers}. */
+    public Builder headers(Headers headers) {
+      requireNonNull(headers, "headers");
+      for (int i = 0; i < headers.size(); i++) {
+        this.headers.add(headers.name(i), headers.value(i));
+      }
+      return this;
+    }
+
+    /** Sets the client address (default 127.0.0.1). */
+    public Builder clientAddress(InetAddress address) {
+      this.clientAddress = requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Sets the client address from an IP literal; never does a DNS lookup.
+     *
+     * @throws IllegalArgumentException if {@code ip} is not an IPv4 or IPv6 literal
+     */
+    public Builder clientAddress(String ip) {
+      requireNonNull(ip, "ip");
+      this.clientAddress = InetAddresses.forString(ip);
+      return this;
+    }
+
+    /**
+     * Sets the scheme (default {@code http}).
+     *
+     * @throws IllegalArgumentException unless {@code http} or {@code https}
+     */
+    public Builder scheme(String scheme) {
+      requireNonNull(scheme, "scheme");
+      String s = scheme.toLowerCase(Locale.ROOT);
+      if (!s.equals("http") && !s.equals("https")) {
+        throw new IllegalArgumentException("scheme must be http or https, got '" + scheme + "'");
+      }
+      this.scheme = s;
+      return this;
+    }
+
+    /** Sets the requested host (default: from the {@code Host} header); a port is dropped. */
+    public Builder host(String host) {
+      this.host = hostWithoutPort(requireNonNull(host, "host"));
+      return this;
+    }
+
+    /** Sets an attribute. */
+    public <T> Builder attribute(AttributeKey<T> key, T value) {
+      requireNonNull(key, "key");
+      requireNonNull(value, "value");
+      attributes.put(key, key.cast(value));
+      return this;
+    }
+
+    /** Sets the body (default: empty). */
+    public Builder body(RequestBody body) {
+      this.body = requireNonNull(body, "body");
+      return this;
+    }
+
+    /** Sets the body to these bytes, for tests. */
+    public Builder body(byte[] bytes) {
+      return body(RequestBody.of(bytes));
+    }
+
+    /** Returns the request. */
+    public OffloadRequest build() {
+      Map<AttributeKey<?>, Object> attrs =
+          attributes.isEmpty()
+              ? Map.of()
+              : Collections.unmodifiableMap(new IdentityHashMap<>(attributes));
+      return new OffloadRequest(this, attrs);
+    }
+  }
+}

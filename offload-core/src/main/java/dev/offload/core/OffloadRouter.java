@@ -1,0 +1,491 @@
+package dev.offload.core;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.base.Ticker;
+import dev.offload.core.guard.Guard;
+import dev.offload.core.guard.GuardVerdict;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Decides, per request and without I/O, what happens to it: guards run first and may reject;
+ * then the first route (in the order given) that matches hands the request to its strategy;
+ * a request no route takes goes to {@code otherwise} (by default: pass through to the host's
+ * own handler).
+ *
+ * <pre>{@code
+ * OffloadRouter router = OffloadRouter.builder()
+ *     .guard("api-key", Guard.requireHeader("X-Api-Key"))
+ *     .route("static", Route.get("/static/**"), CdnStrategy.redirectTo(URI.create("https://cdn.example.com")))
+ *     .route("images", Route.post("/api/images/**"), AsyncTaskStrategy.toQueue("images"))
+ *     .route("api", Route.prefix("/api/"), FailoverStrategy.to(apiBackend))
+ *     .meterRegistry(registry)
+ *     .build();
+ * Decision decision = router.decide(request);
+ * System.out.println(router.explain(request));
+ * }</pre>
+ *
+ * <p>Before anything else, a request whose target was refused by normalization
+ * ({@link OffloadRequest#targetError()}) is rejected with 400, and a path with parameters
+ * ({@code ;}) that falls under a route protecting a prefix is rejected with 400, since servers
+ * disagree about what such a path means.
+ *
+ * <p>A strategy or guard that throws (or returns null) does not take the router down: the
+ * decision becomes a 500 {@link Decision.Reject}, the failure is logged and counted in
+ * {@code offload.strategy.errors}, and {@link #explain} shows the cause.
+ *
+ * <p>Immutable and thread-safe: build one and share it. {@code decide} takes no lock and, with
+ * no meter registry, allocates only the decision it returns.
+ */
+public final class OffloadRouter {
+  private static final System.Logger LOG = System.getLogger(OffloadRouter.class.getName());
+  /** The metric tag {@code route} of decisions that no route made. */
+  static final String NO_ROUTE = "none";
+
+  private final Ticker ticker;
+  private final CompiledGuard[] guards;
+  private final CompiledRoute[] routes;
+  private final RouteIndex index;
+  private final boolean anyPrefixProtection;
+  private final OffloadStrategy otherwise;
+  private final Context otherwiseContext;
+  private final RouterMetrics metrics;
+  private final int routeSlotBase;
+
+  private OffloadRouter(Builder b) {
+    this.ticker = b.ticker;
+    this.guards = new CompiledGuard[b.guards.size()];
+    for (int i = 0; i < guards.length; i++) {
+      Map.Entry<String, Guard> g = b.guards.get(i);
+      guards[i] = new CompiledGuard(g.getKey(), g.getValue(), new Context(g.getKey(), ticker));
+    }
+    this.routes = new CompiledRoute[b.routes.size()];
+    List<RequestMatcher> matchers = new ArrayList<>();
+    boolean protects = false;
+    for (int i = 0; i < routes.length; i++) {
+      RouteEntry r = b.routes.get(i);
+      routes[i] = new CompiledRoute(i + 1, r.name, r.route.matcher, r.strategy,
+          new Context(r.name, ticker));
+      matchers.add(r.route.matcher);
+      protects |= r.route.matcher.protectsPrefix();
+    }
+    this.index = new RouteIndex(matchers);
+    this.anyPrefixProtection = protects;
+    this.otherwise = b.otherwise;
+    this.otherwiseContext = new Context(NO_ROUTE, ticker);
+    this.routeSlotBase = 1 + guards.length;
+    if (b.registry == null) {
+      this.metrics = null;
+    } else {
+      String[] slots = new String[routeSlotBase + routes.length];
+      slots[0] = NO_ROUTE;
+      for (int i = 0; i < guards.length; i++) {
+        slots[1 + i] = guards[i].name;
+      }
+      for (int i = 0; i < routes.length; i++) {
+        slots[routeSlotBase + i] = routes[i].name;
+      }
+      this.metrics = new RouterMetrics(b.registry, slots, b.timeDecisions);
+    }
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Decides what to do with {@code request}. Does no I/O and never throws for a bad request or a
+   * failing strategy (those become {@link Decision.Reject}s). A returned decision that holds a
+   * {@link DecisionHandle} must be executed and its handle completed exactly once.
+   */
+  public Decision decide(OffloadRequest request) {
+    requireNonNull(request, "request");
+    long start = metrics != null && metrics.timesDecisions() ? ticker.read() : 0L;
+    return decide(request, null, start);
+  }
+
+  /**
+   * Explains what {@link #decide} does with {@code request}, and why. Runs the same guards and
+   * strategies (so a strategy that counts calls sees this one), records no metrics, and
+   * completes the handle of the decision it explains as dropped, so no resource stays held.
+   */
+  public Explanation explain(OffloadRequest request) {
+    requireNonNull(request, "request");
+    Trace trace = new Trace();
+    Decision decision = decide(request, trace, 0L);
+    if (decision instanceof Decision.Holding holding && !holding.handle().isCompleted()) {
+      holding.handle().onDropped();
+    }
+    return new Explanation(
+        request.toString(),
+        request.targetError(),
+        trace.guards,
+        trace.routes,
+        Optional.ofNullable(trace.route),
+        trace.strategy,
+        trace.inputs,
+        decision,
+        Optional.ofNullable(trace.failure));
+  }
+
+  private Decision decide(OffloadRequest request, Trace trace, long start) {
+    if (request.targetError().isPresent()) {
+      if (trace != null) {
+        trace.strategy = "none: the target was refused";
+      }
+      return finish(0, Decision.reject(400, request.targetError().get()), start);
+    }
+    OffloadRequest admitted = request;
+    for (int i = 0; i < guards.length; i++) {
+      CompiledGuard guard = guards[i];
+      Context context = trace == null ? guard.context : trace.context(guard.name, ticker);
+      GuardVerdict verdict;
+      try {
+        verdict = guard.guard.check(admitted, context);
+        if (verdict == null) {
+          throw new NullPointerException("guard '" + guard.name + "' returned null");
+        }
+      } catch (RuntimeException e) {
+        Decision failed = failed("guard '" + guard.name + "'", guard.name, e, trace);
+        if (trace != null) {
+          trace.guards.add(new Explanation.GuardStep(guard.name, guard.guard.describe(), "threw"));
+          trace.strategy = "none: guard '" + guard.name + "' failed";
+        }
+        return finish(1 + i, failed, start);
+      }
+      if (trace != null) {
+        trace.guards.add(
+            new Explanation.GuardStep(guard.name, guard.guard.describe(), verdict.toString()));
+      }
+      if (!verdict.admitted()) {
+        if (trace != null) {
+          trace.strategy = "none: guard '" + guard.name + "' denied";
+        }
+        return finish(1 + i, verdict.rejection().orElseThrow(), start);
+      }
+      if (verdict.attributeKey().isPresent()) {
+        admitted = attach(admitted, verdict);
+      }
+    }
+    if (anyPrefixProtection && admitted.hasPathParameters()) {
+      Decision.Reject refused = refusePathParameters(admitted, trace);
+      if (refused != null) {
+        return finish(0, refused, start);
+      }
+    }
+    int matched = trace == null ? firstMatch(admitted) : firstMatchTraced(admitted, trace);
+    if (matched < 0) {
+      if (trace != null) {
+        trace.strategy = "otherwise: " + otherwise.describe();
+      }
+      Context context = trace == null ? otherwiseContext : trace.context(NO_ROUTE, ticker);
+      return finish(0, run(otherwise, NO_ROUTE, admitted, context, trace), start);
+    }
+    CompiledRoute route = routes[matched];
+    if (trace != null) {
+      trace.route = route.name;
+      trace.strategy = route.strategy.describe();
+    }
+    Context context = trace == null ? route.context : trace.context(route.name, ticker);
+    return finish(routeSlotBase + matched, run(route.strategy, route.name, admitted, context, trace),
+        start);
+  }
+
+  private int firstMatch(OffloadRequest request) {
+    for (int i : index.candidates(request.path())) {
+      if (routes[i].matcher.matches(request)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private int firstMatchTraced(OffloadRequest request, Trace trace) {
+    for (int i = 0; i < routes.length; i++) {
+      CompiledRoute route = routes[i];
+      boolean matches = route.matcher.matches(request);
+      trace.routes.add(new Explanation.RouteStep(route.number, route.name, matches,
+          matches ? "matched" : route.matcher.mismatch(request)));
+      if (matches) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private Decision run(OffloadStrategy strategy, String name, OffloadRequest request,
+      Context context, Trace trace) {
+    try {
+      Decision decision = strategy.decide(request, context);
+      if (decision == null) {
+        throw new NullPointerException("strategy of route '" + name + "' returned null");
+      }
+      return decision;
+    } catch (RuntimeException e) {
+      return failed("strategy of route '" + name + "'", name, e, trace);
+    }
+  }
+
+  private Decision failed(String what, String name, RuntimeException e, Trace trace) {
+    if (trace != null) {
+      trace.failure = what + " threw " + e;
+    } else {
+      LOG.log(System.Logger.Level.WARNING, what + " threw; answering 500", e);
+      if (metrics != null) {
+        metrics.strategyError(name, e);
+      }
+    }
+    return Decision.reject(500, "internal error while routing the request");
+  }
+
+  /**
+   * Rejects a path with parameters when, with the parameters removed, it falls under a route that
+   * protects a prefix: {@code /admin;x/secret} must not slip past a rule for {@code /admin/**}.
+   */
+  private Decision.Reject refusePathParameters(OffloadRequest request, Trace trace) {
+    OffloadRequest stripped = request.withPath(stripPathParameters(request.path()));
+    for (CompiledRoute route : routes) {
+      if (route.matcher.protectsPrefix() && route.matcher.matches(stripped)) {
+        String reason = "path parameters (';') are not allowed under a protected prefix";
+        if (trace != null) {
+          trace.strategy = "none: " + reason + " (route '" + route.name + "')";
+        }
+        return Decision.reject(400, reason);
+      }
+    }
+    return null;
+  }
+
+  static String stripPathParameters(String path) {
+    StringBuilder sb = new StringBuilder(path.length());
+    boolean inParameter = false;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c == '/') {
+        inParameter = false;
+      } else if (c == ';') {
+        inParameter = true;
+      }
+      if (!inParameter) {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static OffloadRequest attach(OffloadRequest request, GuardVerdict verdict) {
+    AttributeKey key = verdict.attributeKey().orElseThrow();
+    return request.withAttribute(key, verdict.attributeValue().orElseThrow());
+  }
+
+  private Decision finish(int slot, Decision decision, long start) {
+    if (metrics != null) {
+      metrics.record(slot, decision.kind(), start == 0L ? 0L : ticker.read() - start);
+    }
+    return decision;
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder("OffloadRouter{");
+    for (CompiledGuard g : guards) {
+      sb.append("\n  guard '").append(g.name).append("': ").append(g.guard.describe());
+    }
+    for (CompiledRoute r : routes) {
+      sb.append("\n  #").append(r.number).append(" '").append(r.name).append("' ")
+          .append(r.matcher.describe()).append(" -> ").append(r.strategy.describe());
+    }
+    return sb.append("\n  otherwise -> ").append(otherwise.describe()).append("\n}").toString();
+  }
+
+  private record CompiledGuard(String name, Guard guard, Context context) {}
+
+  private record CompiledRoute(int number, String name, RequestMatcher matcher,
+      OffloadStrategy strategy, Context context) {}
+
+  private record RouteEntry(String name, Route route, OffloadStrategy strategy) {}
+
+  /** The context of one route or guard while deciding: notes cost nothing. */
+  private static class Context implements DecisionContext {
+    private final String name;
+    private final Ticker ticker;
+
+    Context(String name, Ticker ticker) {
+      this.name = name;
+      this.ticker = ticker;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public long nanoTime() {
+      return ticker.read();
+    }
+
+    @Override
+    public void note(String input, Object value) {}
+
+    @Override
+    public boolean explaining() {
+      return false;
+    }
+  }
+
+  /** What {@link #explain} collects. */
+  private static final class Trace {
+    final List<Explanation.GuardStep> guards = new ArrayList<>();
+    final List<Explanation.RouteStep> routes = new ArrayList<>();
+    final Map<String, Object> inputs = new LinkedHashMap<>();
+    String route;
+    String strategy = "";
+    String failure;
+
+    Context context(String name, Ticker ticker) {
+      return new Context(name, ticker) {
+        @Override
+        public void note(String input, Object value) {
+          inputs.put(requireNonNull(input, "input"), String.valueOf(value));
+        }
+
+        @Override
+        public boolean explaining() {
+          return true;
+        }
+      };
+    }
+  }
+
+  /**
+   * Builds an {@link OffloadRouter}. Setters reject bad values at once; {@link #build()} checks
+   * the whole table. Not thread-safe.
+   */
+  public static final class Builder {
+    private Ticker ticker = Ticker.systemTicker();
+    private MeterRegistry registry;
+    private boolean timeDecisions;
+    private final List<Map.Entry<String, Guard>> guards = new ArrayList<>();
+    private final List<RouteEntry> routes = new ArrayList<>();
+    private OffloadStrategy otherwise;
+
+    private Builder() {}
+
+    /** Sets the clock for all time reads (default: the system ticker). */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /** Binds metrics ({@code offload.decisions}, ...) to {@code registry}. Default: no metrics. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = requireNonNull(registry, "registry");
+      return this;
+    }
+
+    /**
+     * Also times each decision in {@code offload.decide.duration} (off by default: two clock
+     * reads per request). Needs a {@link #meterRegistry}.
+     */
+    public Builder recordDecideDuration(boolean enabled) {
+      this.timeDecisions = enabled;
+      return this;
+    }
+
+    /** Adds a guard named {@code guard-N} (N from 1). */
+    public Builder guard(Guard guard) {
+      return guard("guard-" + (guards.size() + 1), guard);
+    }
+
+    /**
+     * Adds a named guard; guards run in the order added, before any route.
+     *
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public Builder guard(String name, Guard guard) {
+      requireNonNull(guard, "guard");
+      guards.add(Map.entry(checkName("guard name", name), guard));
+      return this;
+    }
+
+    /** Adds a route named after its description, e.g. {@code GET|HEAD /static/**}. */
+    public Builder route(Route route, OffloadStrategy strategy) {
+      requireNonNull(route, "route");
+      return route(route.toString(), route, strategy);
+    }
+
+    /**
+     * Adds a named route; the first route that matches a request decides it.
+     *
+     * @throws IllegalArgumentException if {@code name} is blank
+     */
+    public Builder route(String name, Route route, OffloadStrategy strategy) {
+      requireNonNull(route, "route");
+      requireNonNull(strategy, "strategy");
+      routes.add(new RouteEntry(checkName("route name", name), route, strategy));
+      return this;
+    }
+
+    /** Sets what happens to requests no route takes (default: pass through). */
+    public Builder otherwise(OffloadStrategy strategy) {
+      this.otherwise = requireNonNull(strategy, "otherwise");
+      return this;
+    }
+
+    /**
+     * Returns the router.
+     *
+     * @throws IllegalStateException if two routes or two guards share a name, if there is no
+     *     route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE}, or if
+     *     {@code recordDecideDuration} is on without a meter registry
+     */
+    public OffloadRouter build() {
+      if (routes.isEmpty() && otherwise == null) {
+        throw new IllegalStateException(
+            "the route table is empty and no otherwise(...) is set: add a route, or set "
+                + "otherwise(OffloadStrategy.passThrough()) to pass everything through");
+      }
+      Set<String> names = new HashSet<>();
+      for (RouteEntry r : routes) {
+        if (!names.add(r.name)) {
+          throw new IllegalStateException("duplicate route name '" + r.name
+              + "': give each route its own name (a second identical route is never reached)");
+        }
+      }
+      Set<String> guardNames = new HashSet<>();
+      for (Map.Entry<String, Guard> g : guards) {
+        if (!guardNames.add(g.getKey())) {
+          throw new IllegalStateException("duplicate guard name '" + g.getKey() + "'");
+        }
+      }
+      if (names.contains(NO_ROUTE) || guardNames.contains(NO_ROUTE)) {
+        throw new IllegalStateException("'" + NO_ROUTE + "' is reserved for unrouted requests");
+      }
+      if (timeDecisions && registry == null) {
+        throw new IllegalStateException("recordDecideDuration(true) needs a meterRegistry(...)");
+      }
+      if (otherwise == null) {
+        otherwise = OffloadStrategy.passThrough();
+      }
+      return new OffloadRouter(this);
+    }
+
+    private static String checkName(String what, String name) {
+      requireNonNull(name, what);
+      if (name.isBlank()) {
+        throw new IllegalArgumentException(what + " must not be blank");
+      }
+      return name;
+    }
+  }
+}

@@ -1,0 +1,582 @@
+package dev.offload.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The compiled form of a {@link Route}: matchers that test an {@link OffloadRequest} without
+ * allocating. Built once, when the router is built.
+ */
+abstract class RequestMatcher {
+
+  abstract boolean matches(OffloadRequest request);
+
+  /** A short description, e.g. {@code GET|HEAD} or {@code path /static/**}. */
+  abstract String describe();
+
+  /** Why {@code request} does not match; only called when it does not. */
+  String mismatch(OffloadRequest request) {
+    return "needs " + describe();
+  }
+
+  /**
+   * The literal first path segment every matching request has, or null when there is none. The
+   * router indexes routes by it, so a table of many routes costs few tests per request.
+   */
+  String firstSegment() {
+    return null;
+  }
+
+  /** Whether this matcher guards a path prefix (a prefix or a {@code **} glob). */
+  boolean protectsPrefix() {
+    return false;
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+
+  // ---- methods ----------------------------------------------------------------------------
+
+  static final class Method extends RequestMatcher {
+    private final String[] methods;
+
+    Method(Set<String> methods) {
+      this.methods = methods.toArray(new String[0]);
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      String m = request.method();
+      for (String method : methods) {
+        if (method.equals(m)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    String describe() {
+      return String.join("|", methods);
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "method " + request.method() + " is not " + describe();
+    }
+  }
+
+  // ---- paths ------------------------------------------------------------------------------
+
+  static final class ExactPath extends RequestMatcher {
+    private final String path;
+
+    ExactPath(String path) {
+      this.path = path;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      return request.path().equals(path);
+    }
+
+    @Override
+    String describe() {
+      return path;
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "path " + request.path() + " is not " + path;
+    }
+
+    @Override
+    String firstSegment() {
+      return segmentOf(path);
+    }
+  }
+
+  /** A segment-aware prefix: {@code /api} matches {@code /api} and {@code /api/x}, not {@code /apix}. */
+  static final class PrefixPath extends RequestMatcher {
+    private final String prefix;
+    private final String display;
+
+    PrefixPath(String prefix, String display) {
+      this.prefix = prefix;
+      this.display = display;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      String p = request.path();
+      if (prefix.isEmpty()) {
+        return true;
+      }
+      return p.startsWith(prefix) && (p.length() == prefix.length() || p.charAt(prefix.length()) == '/');
+    }
+
+    @Override
+    String describe() {
+      return display;
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "path " + request.path() + " is not under " + display;
+    }
+
+    @Override
+    String firstSegment() {
+      return prefix.isEmpty() ? null : segmentOf(prefix);
+    }
+
+    @Override
+    boolean protectsPrefix() {
+      return true;
+    }
+  }
+
+  /**
+   * A glob over path segments: {@code **} is any number of segments (also none), {@code *}
+   * within a segment is any run of characters but {@code /}. A pattern without a leading slash
+   * ({@code *.css}) matches the last segment anywhere.
+   */
+  static final class GlobPath extends RequestMatcher {
+    private static final String ANY_SEGMENTS = "**";
+    private final String pattern;
+    private final String[] segments;
+    private final boolean literalFirst;
+
+    GlobPath(String pattern) {
+      this.pattern = pattern;
+      List<String> parts = new ArrayList<>();
+      if (!pattern.startsWith("/")) {
+        parts.add(ANY_SEGMENTS);
+      }
+      for (String part : pattern.split("/", -1)) {
+        if (part.isEmpty()) {
+          continue;
+        }
+        if (part.contains(ANY_SEGMENTS) && !part.equals(ANY_SEGMENTS)) {
+          throw new IllegalArgumentException(
+              "'**' must be a whole segment in path pattern '" + pattern + "'");
+        }
+        parts.add(part);
+      }
+      this.segments = parts.toArray(new String[0]);
+      this.literalFirst = segments.length > 0 && segments[0].indexOf('*') < 0;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      String path = request.path();
+      int end = path.length();
+      if (end > 1 && path.charAt(end - 1) == '/') {
+        end--; // a trailing slash does not make another segment
+      }
+      return match(path, end, 0, 1);
+    }
+
+    private boolean match(String path, int end, int pi, int pos) {
+      while (true) {
+        if (pi == segments.length) {
+          return pos > end;
+        }
+        String seg = segments[pi];
+        if (seg.equals(ANY_SEGMENTS)) {
+          if (pi == segments.length - 1) {
+            return true;
+          }
+          int p = pos;
+          while (true) {
+            if (match(path, end, pi + 1, p)) {
+              return true;
+            }
+            if (p > end) {
+              return false;
+            }
+            int slash = path.indexOf('/', p);
+            if (slash < 0 || slash >= end) {
+              return false;
+            }
+            p = slash + 1;
+          }
+        }
+        if (pos > end) {
+          return false;
+        }
+        int segEnd = path.indexOf('/', pos);
+        if (segEnd < 0 || segEnd > end) {
+          segEnd = end;
+        }
+        if (!wildcardMatch(seg, path, pos, segEnd)) {
+          return false;
+        }
+        pi++;
+        pos = segEnd + 1;
+      }
+    }
+
+    /** Matches {@code glob} (only {@code *} is special) against {@code s[from, to)}. */
+    static boolean wildcardMatch(String glob, String s, int from, int to) {
+      int g = 0;
+      int i = from;
+      int starG = -1;
+      int starI = -1;
+      while (i < to) {
+        if (g < glob.length() && glob.charAt(g) == '*') {
+          starG = g++;
+          starI = i;
+        } else if (g < glob.length() && glob.charAt(g) == s.charAt(i)) {
+          g++;
+          i++;
+        } else if (starG >= 0) {
+          g = starG + 1;
+          i = ++starI;
+        } else {
+          return false;
+        }
+      }
+      while (g < glob.length() && glob.charAt(g) == '*') {
+        g++;
+      }
+      return g == glob.length();
+    }
+
+    @Override
+    String describe() {
+      return pattern;
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "path " + request.path() + " does not match " + pattern;
+    }
+
+    @Override
+    String firstSegment() {
+      return literalFirst ? segments[0] : null;
+    }
+
+    @Override
+    boolean protectsPrefix() {
+      for (String s : segments) {
+        if (s.equals(ANY_SEGMENTS)) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  static final class Extension extends RequestMatcher {
+    private final String[] extensions;
+
+    Extension(Set<String> extensions) {
+      this.extensions = extensions.toArray(new String[0]);
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      String path = request.path();
+      int dot = path.lastIndexOf('.');
+      if (dot < 0 || dot < path.lastIndexOf('/')) {
+        return false;
+      }
+      int len = path.length() - dot - 1;
+      for (String ext : extensions) {
+        if (ext.length() == len && path.regionMatches(true, dot + 1, ext, 0, len)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    String describe() {
+      return "extension " + String.join("|", extensions);
+    }
+  }
+
+  // ---- host, headers, query, content type --------------------------------------------------
+
+  static final class Host extends RequestMatcher {
+    private final String host;
+
+    Host(String host) {
+      this.host = host;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      return request.host().equals(host);
+    }
+
+    @Override
+    String describe() {
+      return "host " + host;
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "host '" + request.host() + "' is not " + host;
+    }
+  }
+
+  static final class Header extends RequestMatcher {
+    private final String name;
+    private final String value;
+
+    Header(String name, String value) {
+      this.name = name.toLowerCase(Locale.ROOT);
+      this.value = value;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      String actual = request.headers().firstLowerCase(name);
+      return actual != null && (value == null || value.equals(actual));
+    }
+
+    @Override
+    String describe() {
+      return value == null ? "header " + name : "header " + name + "=" + value;
+    }
+  }
+
+  static final class Query extends RequestMatcher {
+    private final String name;
+    private final String value;
+
+    Query(String name, String value) {
+      this.name = name;
+      this.value = value;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      if (request.rawQuery().isEmpty()) {
+        return false;
+      }
+      List<String> values = request.queryParameters().get(name);
+      return values != null && (value == null || values.contains(value));
+    }
+
+    @Override
+    String describe() {
+      return value == null ? "query " + name : "query " + name + "=" + value;
+    }
+  }
+
+  /** Matches the media type of {@code Content-Type}; {@code image/*} matches any image type. */
+  static final class ContentType extends RequestMatcher {
+    private final String range;
+    private final boolean wildcardSubtype;
+
+    ContentType(String range) {
+      this.range = range.toLowerCase(Locale.ROOT);
+      this.wildcardSubtype = this.range.endsWith("/*");
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      String actual = request.headers().firstLowerCase("content-type");
+      if (actual == null) {
+        return false;
+      }
+      int end = actual.indexOf(';');
+      if (end < 0) {
+        end = actual.length();
+      }
+      while (end > 0 && actual.charAt(end - 1) == ' ') {
+        end--;
+      }
+      if (wildcardSubtype) {
+        int typeLen = range.length() - 1; // "image/"
+        return end > typeLen && actual.regionMatches(true, 0, range, 0, typeLen);
+      }
+      return end == range.length() && actual.regionMatches(true, 0, range, 0, end);
+    }
+
+    @Override
+    String describe() {
+      return "content-type " + range;
+    }
+  }
+
+  // ---- combinators -------------------------------------------------------------------------
+
+  static final class And extends RequestMatcher {
+    private final RequestMatcher[] parts;
+
+    And(List<RequestMatcher> parts) {
+      this.parts = parts.toArray(new RequestMatcher[0]);
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      for (RequestMatcher part : parts) {
+        if (!part.matches(request)) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    @Override
+    String describe() {
+      StringBuilder sb = new StringBuilder();
+      for (RequestMatcher part : parts) {
+        if (sb.length() > 0) {
+          sb.append(' ');
+        }
+        boolean nested = part instanceof Or;
+        sb.append(nested ? "(" : "").append(part.describe()).append(nested ? ")" : "");
+      }
+      return sb.toString();
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      for (RequestMatcher part : parts) {
+        if (!part.matches(request)) {
+          return part.mismatch(request);
+        }
+      }
+      return "matches";
+    }
+
+    @Override
+    String firstSegment() {
+      for (RequestMatcher part : parts) {
+        String segment = part.firstSegment();
+        if (segment != null) {
+          return segment;
+        }
+      }
+      return null;
+    }
+
+    @Override
+    boolean protectsPrefix() {
+      for (RequestMatcher part : parts) {
+        if (part.protectsPrefix()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    List<RequestMatcher> parts() {
+      return List.of(parts);
+    }
+  }
+
+  static final class Or extends RequestMatcher {
+    private final RequestMatcher[] parts;
+
+    Or(List<RequestMatcher> parts) {
+      this.parts = parts.toArray(new RequestMatcher[0]);
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      for (RequestMatcher part : parts) {
+        if (part.matches(request)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    @Override
+    String describe() {
+      StringBuilder sb = new StringBuilder();
+      for (RequestMatcher part : parts) {
+        if (sb.length() > 0) {
+          sb.append(" or ");
+        }
+        sb.append(part.describe());
+      }
+      return sb.toString();
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "none of (" + describe() + ") matched";
+    }
+
+    @Override
+    String firstSegment() {
+      String common = parts[0].firstSegment();
+      for (RequestMatcher part : parts) {
+        String segment = part.firstSegment();
+        if (segment == null || !segment.equals(common)) {
+          return null;
+        }
+      }
+      return common;
+    }
+
+    @Override
+    boolean protectsPrefix() {
+      for (RequestMatcher part : parts) {
+        if (part.protectsPrefix()) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    List<RequestMatcher> parts() {
+      return List.of(parts);
+    }
+  }
+
+  static final class Not extends RequestMatcher {
+    private final RequestMatcher inner;
+
+    Not(RequestMatcher inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      return !inner.matches(request);
+    }
+
+    @Override
+    String describe() {
+      return "not(" + inner.describe() + ")";
+    }
+
+    @Override
+    String mismatch(OffloadRequest request) {
+      return "matched " + inner.describe();
+    }
+  }
+
+  static final class Any extends RequestMatcher {
+    static final Any INSTANCE = new Any();
+
+    @Override
+    boolean matches(OffloadRequest request) {
+      return true;
+    }
+
+    @Override
+    String describe() {
+      return "any";
+    }
+  }
+
+  /** The first segment of an absolute path: {@code /api/x} gives {@code api}, {@code /} gives "". */
+  static String segmentOf(String path) {
+    int end = path.indexOf('/', 1);
+    return end < 0 ? path.substring(1) : path.substring(1, end);
+  }
+}

@@ -1,0 +1,91 @@
+package dev.offload.core.cdn;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.offload.core.Decision;
+import dev.offload.core.DecisionContext;
+import dev.offload.core.DecisionHandle;
+import dev.offload.core.Headers;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.OffloadStrategy;
+import dev.offload.core.cache.CachedResponse;
+import java.net.URI;
+import java.util.Locale;
+
+/**
+ * Offloads static content: redirect to a CDN, or answer from memory.
+ *
+ * <pre>{@code
+ * .route(Route.get("/static/**"), CdnStrategy.redirectTo(URI.create("https://cdn.example.com")))
+ * }</pre>
+ *
+ * <p>Implementations must be thread-safe and must not do I/O in {@code decide}.
+ */
+@FunctionalInterface
+public interface CdnStrategy extends OffloadStrategy {
+
+  @Override
+  default String describe() {
+    return "CdnStrategy";
+  }
+
+  /**
+   * Returns a strategy that answers 302 with {@code base} + the request's normalized path (and
+   * its query). The appended path is the normalized, re-encoded one, so a request cannot make
+   * the {@code Location} point at another host.
+   *
+   * @param base an absolute http(s) URI with a host and no query or fragment; a path prefix is
+   *     kept ({@code https://cdn.example.com/assets})
+   * @throws IllegalArgumentException for any other URI
+   */
+  static CdnStrategy redirectTo(URI base) {
+    requireNonNull(base, "base");
+    String scheme = base.getScheme() == null ? "" : base.getScheme().toLowerCase(Locale.ROOT);
+    if ((!scheme.equals("https") && !scheme.equals("http"))
+        || base.getRawAuthority() == null
+        || base.getHost() == null
+        || base.getRawQuery() != null
+        || base.getRawFragment() != null) {
+      throw new IllegalArgumentException(
+          "CDN base must be an absolute http(s) URI with a host and no query or fragment, got '"
+              + base + "'");
+    }
+    String prefix = scheme + "://" + base.getRawAuthority() + stripTrailingSlash(base.getRawPath());
+    return new CdnStrategy() {
+      @Override
+      public Decision decide(OffloadRequest request, DecisionContext context) {
+        String query = request.rawQuery().map(q -> "?" + q).orElse("");
+        URI location = URI.create(prefix + request.encodedPath() + query);
+        return new Decision.Redirect(302, location, Headers.empty());
+      }
+
+      @Override
+      public String describe() {
+        return "CdnStrategy.redirectTo(" + base + ")";
+      }
+    };
+  }
+
+  /** Returns a strategy that answers every request it gets with {@code response}, from memory. */
+  static CdnStrategy serve(CachedResponse response) {
+    requireNonNull(response, "response");
+    return new CdnStrategy() {
+      @Override
+      public Decision decide(OffloadRequest request, DecisionContext context) {
+        return new Decision.ServeCached(response, DecisionHandle.create());
+      }
+
+      @Override
+      public String describe() {
+        return "CdnStrategy.serve(" + response + ")";
+      }
+    };
+  }
+
+  private static String stripTrailingSlash(String path) {
+    if (path == null) {
+      return "";
+    }
+    return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+  }
+}

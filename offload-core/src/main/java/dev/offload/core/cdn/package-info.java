@@ -1,0 +1,2 @@
+/** Static content offloading: CDN redirects and answers from memory. */
+package dev.offload.core.cdn;

@@ -1,0 +1,48 @@
+package dev.offload.core.failover;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.offload.core.Backend;
+import dev.offload.core.Decision;
+import dev.offload.core.DecisionContext;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.OffloadStrategy;
+
+/**
+ * Routes dynamic requests to backends, and (as failover lands) away from busy or failing ones.
+ *
+ * <pre>{@code
+ * Backend api = Backend.of("api", URI.create("http://127.0.0.1:8081"));
+ * .route(Route.prefix("/api/"), FailoverStrategy.to(api))
+ * }</pre>
+ *
+ * <p>An implementation that forwards takes the backend's in-flight slot with {@link
+ * Backend#acquire()} and returns it in the {@link Decision.Forward}. Thread-safe, no I/O.
+ */
+@FunctionalInterface
+public interface FailoverStrategy extends OffloadStrategy {
+
+  @Override
+  default String describe() {
+    return "FailoverStrategy";
+  }
+
+  /** Returns a strategy that forwards every request to {@code backend}, with no failover. */
+  static FailoverStrategy to(Backend backend) {
+    requireNonNull(backend, "backend");
+    return new FailoverStrategy() {
+      @Override
+      public Decision decide(OffloadRequest request, DecisionContext context) {
+        if (context.explaining()) {
+          context.note(backend.name() + ".inFlight", backend.inFlight());
+        }
+        return new Decision.Forward(backend, backend.acquire());
+      }
+
+      @Override
+      public String describe() {
+        return "FailoverStrategy.to(" + backend.name() + ")";
+      }
+    };
+  }
+}

@@ -1,0 +1,2 @@
+/** Forwarding to backends, and failover between them. */
+package dev.offload.core.failover;

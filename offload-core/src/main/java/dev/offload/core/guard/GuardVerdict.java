@@ -1,0 +1,87 @@
+package dev.offload.core.guard;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.offload.core.AttributeKey;
+import dev.offload.core.Decision;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What a {@link Guard} said: admit (optionally attaching one attribute, such as the identity it
+ * established), or deny with a {@link Decision.Reject}. Immutable.
+ */
+public final class GuardVerdict {
+  private static final GuardVerdict ADMIT = new GuardVerdict(null, null, null);
+
+  private final Decision.Reject reject;
+  private final AttributeKey<?> key;
+  private final Object value;
+
+  private GuardVerdict(Decision.Reject reject, AttributeKey<?> key, Object value) {
+    this.reject = reject;
+    this.key = key;
+    this.value = value;
+  }
+
+  /** Admit the request unchanged. */
+  public static GuardVerdict admit() {
+    return ADMIT;
+  }
+
+  /** Admit the request and attach {@code value} under {@code key} for routes and backends. */
+  public static <T> GuardVerdict admit(AttributeKey<T> key, T value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    return new GuardVerdict(null, key, key.type().cast(value));
+  }
+
+  /**
+   * Deny with {@code status} and a short {@code reason} for the client.
+   *
+   * @throws IllegalArgumentException if {@code status} is not in 400..599
+   */
+  public static GuardVerdict deny(int status, String reason) {
+    return new GuardVerdict(Decision.reject(status, reason), null, null);
+  }
+
+  /**
+   * Deny with {@code status}, {@code reason} and response headers such as {@code Retry-After}.
+   */
+  public static GuardVerdict deny(int status, String reason, Map<String, String> headers) {
+    return new GuardVerdict(new Decision.Reject(status, reason, headers), null, null);
+  }
+
+  /** Deny with this rejection. */
+  public static GuardVerdict deny(Decision.Reject reject) {
+    return new GuardVerdict(requireNonNull(reject, "reject"), null, null);
+  }
+
+  /** Returns whether the request is admitted. */
+  public boolean admitted() {
+    return reject == null;
+  }
+
+  /** Returns the rejection, when denied. */
+  public Optional<Decision.Reject> rejection() {
+    return Optional.ofNullable(reject);
+  }
+
+  /** Returns the attribute key to attach, when admitted with one. */
+  public Optional<AttributeKey<?>> attributeKey() {
+    return Optional.ofNullable(key);
+  }
+
+  /** Returns the attribute value to attach, when admitted with one. */
+  public Optional<Object> attributeValue() {
+    return Optional.ofNullable(value);
+  }
+
+  @Override
+  public String toString() {
+    if (reject != null) {
+      return "deny(" + reject.status() + " " + reject.reason() + ")";
+    }
+    return key == null ? "admit" : "admit(" + key.name() + "=" + value + ")";
+  }
+}

@@ -1,0 +1,2 @@
+/** Admission guards: rate limits and authentication that run before any route. */
+package dev.offload.core.guard;
