@@ -141,7 +141,7 @@ public final class OffloadRouter {
       if (trace != null) {
         trace.strategy = "none: the target was refused";
       }
-      return finish(0, Decision.reject(400, request.targetError().get()), start);
+      return finish(0, Decision.reject(400, request.targetError().get()), start, trace);
     }
     OffloadRequest admitted = request;
     for (int i = 0; i < guards.length; i++) {
@@ -159,7 +159,7 @@ public final class OffloadRouter {
           trace.guards.add(new Explanation.GuardStep(guard.name, guard.guard.describe(), "threw"));
           trace.strategy = "none: guard '" + guard.name + "' failed";
         }
-        return finish(1 + i, failed, start);
+        return finish(1 + i, failed, start, trace);
       }
       if (trace != null) {
         trace.guards.add(
@@ -169,7 +169,7 @@ public final class OffloadRouter {
         if (trace != null) {
           trace.strategy = "none: guard '" + guard.name + "' denied";
         }
-        return finish(1 + i, verdict.rejection().orElseThrow(), start);
+        return finish(1 + i, verdict.rejection().orElseThrow(), start, trace);
       }
       if (verdict.attributeKey().isPresent()) {
         admitted = attach(admitted, verdict);
@@ -178,7 +178,7 @@ public final class OffloadRouter {
     if (anyPrefixProtection && admitted.hasPathParameters()) {
       Decision.Reject refused = refusePathParameters(admitted, trace);
       if (refused != null) {
-        return finish(0, refused, start);
+        return finish(0, refused, start, trace);
       }
     }
     int matched = trace == null ? firstMatch(admitted) : firstMatchTraced(admitted, trace);
@@ -187,7 +187,7 @@ public final class OffloadRouter {
         trace.strategy = "otherwise: " + otherwise.describe();
       }
       Context context = trace == null ? otherwiseContext : trace.context(NO_ROUTE, ticker);
-      return finish(0, run(otherwise, NO_ROUTE, admitted, context, trace), start);
+      return finish(0, run(otherwise, NO_ROUTE, admitted, context, trace), start, trace);
     }
     CompiledRoute route = routes[matched];
     if (trace != null) {
@@ -195,8 +195,8 @@ public final class OffloadRouter {
       trace.strategy = route.strategy.describe();
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
-    return finish(routeSlotBase + matched, run(route.strategy, route.name, admitted, context, trace),
-        start);
+    Decision decision = run(route.strategy, route.name, admitted, context, trace);
+    return finish(routeSlotBase + matched, decision, start, trace);
   }
 
   private int firstMatch(OffloadRequest request) {
@@ -287,9 +287,9 @@ public final class OffloadRouter {
     return request.withAttribute(key, verdict.attributeValue().orElseThrow());
   }
 
-  private Decision finish(int slot, Decision decision, long start) {
-    if (metrics != null) {
-      metrics.record(slot, decision.kind(), start == 0L ? 0L : ticker.read() - start);
+  private Decision finish(int slot, Decision decision, long start, Trace trace) {
+    if (metrics != null && trace == null) {
+      metrics.record(slot, decision.kind(), metrics.timesDecisions() ? ticker.read() - start : 0L);
     }
     return decision;
   }

@@ -500,7 +500,8 @@ abstract class RequestMatcher {
         if (sb.length() > 0) {
           sb.append(" or ");
         }
-        sb.append(part.describe());
+        boolean nested = part instanceof And;
+        sb.append(nested ? "(" : "").append(part.describe()).append(nested ? ")" : "");
       }
       return sb.toString();
     }

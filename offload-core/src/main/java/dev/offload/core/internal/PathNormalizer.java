@@ -52,7 +52,7 @@ public final class PathNormalizer {
    * delimiters that need no decoding, no empty segment and no dot segment.
    */
   private static boolean isAlreadyNormal(String path) {
-    char prev = 0;
+    char prev = '/';
     int segmentStart = 1;
     for (int i = 1; i < path.length(); i++) {
       char c = path.charAt(i);

@@ -1,0 +1,96 @@
+package dev.offload.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PathNormalizationTest {
+
+  @ParameterizedTest(name = "{0} -> {1}")
+  @CsvSource({
+    "/, /",
+    "/static/app.css, /static/app.css",
+    "/a/./b, /a/b",
+    "/a/b/../c, /a/c",
+    "/a/b/.., /a/",
+    "/a/b/., /a/b/",
+    "/a//b///c, /a/b/c",
+    "//a, /a",
+    "/a/, /a/",
+    "/../a, /a",
+    "/a/../../b, /b",
+    "/%61pp.css, /app.css",
+    "/caf%C3%A9, /café",
+    "/a%20b, /a b",
+    "/%2e/a, /a",
+    "/a/%2e%2e/b, /b",
+    "/a/.%2E/b, /b",
+    "/x;v=1/y, /x;v=1/y",
+    "/a/b/./../c/, /a/c/",
+  })
+  void normalizesToOnePath(String raw, String expected) {
+    OffloadRequest request = OffloadRequest.get(raw).build();
+    assertThat(request.targetError()).isEmpty();
+    assertThat(request.path()).isEqualTo(expected);
+    assertThat(request.rawPath()).isEqualTo(raw);
+  }
+
+  @ParameterizedTest(name = "{0} refused: {1}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "/a%2fb | encoded slash",
+        "/a%2Fb | encoded slash",
+        "/a%5cb | encoded backslash",
+        "/a%5Cb | encoded backslash",
+        "/a\\b | backslash",
+        "/a%00b | encoded NUL",
+        "/a%0d%0aSet-Cookie:x | encoded CR or LF",
+        "/a%0Ab | encoded CR or LF",
+        "/%2e%2e/etc/passwd | encoded dot segment escapes the root",
+        "/a/%2e%2e/%2e%2e/etc | encoded dot segment escapes the root",
+        "/.%2e/x | encoded dot segment escapes the root",
+        "/%c0%ae%c0%ae/x | invalid or overlong UTF-8",
+        "/%c0%af | invalid or overlong UTF-8",
+        "/%e0%80%af | invalid or overlong UTF-8",
+        "/%ff | invalid or overlong UTF-8",
+        "/%ed%a0%80 | invalid or overlong UTF-8",
+        "/a%zz | invalid percent-encoding",
+        "/a% | truncated percent-encoding",
+        "/a%4 | truncated percent-encoding",
+        "/a%1f | encoded control character",
+        "static | must be an absolute path",
+      })
+  void refusesUnsafeTargets(String raw, String reason) {
+    OffloadRequest request = OffloadRequest.get(raw).build();
+    assertThat(request.targetError()).hasValueSatisfying(e -> assertThat(e).contains(reason));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/a\u0000b", "/a\rb", "/a\nb", "/a\tb"})
+  void refusesRawControlCharactersInPath(String raw) {
+    assertThat(OffloadRequest.get(raw).build().targetError()).isPresent();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/a?x=\r", "/a?x=%0d", "/a?x=%0A", "/a?x=%00", "/a?x=\u0000", "/a?x=%zz"})
+  void refusesNulCrLfAndBadEscapesInQuery(String target) {
+    assertThat(OffloadRequest.get(target).build().targetError()).isPresent();
+  }
+
+  @ParameterizedTest(name = "{0} encodes as {1}")
+  @CsvSource({
+    "/a/b, /a/b",
+    "/a//b, /a/b",
+    "/caf%C3%A9, /caf%C3%A9",
+    "/a%20b, /a%20b",
+    "/%61/../b, /b",
+    "/q%3Fx, /q%3Fx",
+    "/h%23x, /h%23x",
+  })
+  void encodedPathIsTheNormalizedPathReEncoded(String raw, String encoded) {
+    assertThat(OffloadRequest.get(raw).build().encodedPath()).isEqualTo(encoded);
+  }
+}
