@@ -410,11 +410,45 @@ abstract class RequestMatcher {
 
   // ---- combinators -------------------------------------------------------------------------
 
-  static final class And extends RequestMatcher {
-    private final RequestMatcher[] parts;
+  /** The parts of an {@link And} or {@link Or}. */
+  abstract static class Composite extends RequestMatcher {
+    final RequestMatcher[] parts;
 
-    And(List<RequestMatcher> parts) {
+    Composite(List<RequestMatcher> parts) {
       this.parts = parts.toArray(new RequestMatcher[0]);
+    }
+
+    List<RequestMatcher> parts() {
+      return List.of(parts);
+    }
+
+    /** Joins the parts' descriptions, parenthesizing nested composites of the other kind. */
+    String join(String separator) {
+      StringBuilder sb = new StringBuilder();
+      for (RequestMatcher part : parts) {
+        if (sb.length() > 0) {
+          sb.append(separator);
+        }
+        boolean nested = part instanceof Composite && part.getClass() != getClass();
+        sb.append(nested ? "(" : "").append(part.describe()).append(nested ? ")" : "");
+      }
+      return sb.toString();
+    }
+
+    @Override
+    boolean protectsPrefix() {
+      for (RequestMatcher part : parts) {
+        if (part.protectsPrefix()) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  static final class And extends Composite {
+    And(List<RequestMatcher> parts) {
+      super(parts);
     }
 
     @Override
@@ -429,15 +463,7 @@ abstract class RequestMatcher {
 
     @Override
     String describe() {
-      StringBuilder sb = new StringBuilder();
-      for (RequestMatcher part : parts) {
-        if (sb.length() > 0) {
-          sb.append(' ');
-        }
-        boolean nested = part instanceof Or;
-        sb.append(nested ? "(" : "").append(part.describe()).append(nested ? ")" : "");
-      }
-      return sb.toString();
+      return join(" ");
     }
 
     @Override
@@ -450,6 +476,7 @@ abstract class RequestMatcher {
       return "matches";
     }
 
+    /** Every matching request has the first literal segment that any part requires. */
     @Override
     String firstSegment() {
       for (RequestMatcher part : parts) {
@@ -460,27 +487,11 @@ abstract class RequestMatcher {
       }
       return null;
     }
-
-    @Override
-    boolean protectsPrefix() {
-      for (RequestMatcher part : parts) {
-        if (part.protectsPrefix()) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    List<RequestMatcher> parts() {
-      return List.of(parts);
-    }
   }
 
-  static final class Or extends RequestMatcher {
-    private final RequestMatcher[] parts;
-
+  static final class Or extends Composite {
     Or(List<RequestMatcher> parts) {
-      this.parts = parts.toArray(new RequestMatcher[0]);
+      super(parts);
     }
 
     @Override
@@ -495,15 +506,7 @@ abstract class RequestMatcher {
 
     @Override
     String describe() {
-      StringBuilder sb = new StringBuilder();
-      for (RequestMatcher part : parts) {
-        if (sb.length() > 0) {
-          sb.append(" or ");
-        }
-        boolean nested = part instanceof And;
-        sb.append(nested ? "(" : "").append(part.describe()).append(nested ? ")" : "");
-      }
-      return sb.toString();
+      return join(" or ");
     }
 
     @Override
@@ -511,6 +514,7 @@ abstract class RequestMatcher {
       return "none of (" + describe() + ") matched";
     }
 
+    /** Only a segment that every alternative requires. */
     @Override
     String firstSegment() {
       String common = parts[0].firstSegment();
@@ -521,20 +525,6 @@ abstract class RequestMatcher {
         }
       }
       return common;
-    }
-
-    @Override
-    boolean protectsPrefix() {
-      for (RequestMatcher part : parts) {
-        if (part.protectsPrefix()) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    List<RequestMatcher> parts() {
-      return List.of(parts);
     }
   }
 
