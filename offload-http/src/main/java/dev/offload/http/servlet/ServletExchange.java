@@ -25,7 +25,9 @@ import java.util.Set;
  * {@link AbortedExchangeException} from {@code doFilter}: a container that sees an exception
  * after the response was committed can no longer send an error page and aborts the connection
  * instead (Jetty, Tomcat and Undertow all do), so the client sees the connection end before the
- * declared length or the last chunk.
+ * declared length or the last chunk. One case no server can signal this way: a body of unknown
+ * length to a client that sent {@code Connection: close} (or speaks HTTP/1.0) is delimited by
+ * the close itself, so there an abort looks like the end.
  *
  * <p>Not thread-safe: used by the request's thread only.
  */
