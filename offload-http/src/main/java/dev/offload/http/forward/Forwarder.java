@@ -93,9 +93,8 @@ import okio.BufferedSource;
  * {@code reset}, {@code body_too_large}, {@code client_gone}, {@code error}) and {@value
  * #ACTIVE_METER} (gauge of requests being forwarded; tag {@code backend}).
  *
- * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client (derived per
- * backend for timeouts, sharing one connection pool); {@link #close()} is not needed unless the
- * pool was created here and must be emptied.
+ * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
+ * once per backend for its timeouts, all sharing one connection pool.
  */
 public final class Forwarder {
   /** Default largest request body: 16 MiB. */
