@@ -38,6 +38,7 @@ class ForwardingTest {
   private final AtomicReference<InetAddress> routedClient = new AtomicReference<>();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private Backend backend;
+  private Server lastGateway;
 
   @AfterEach
   void closeAll() throws Exception {
@@ -68,8 +69,9 @@ class ForwardingTest {
         .build();
     OffloadExecutor executor =
         config.apply(OffloadExecutor.builder(router).meterRegistry(registry)).build();
-    return closing(Loopback.gateway(executor, ex -> Loopback.respond(ex, 200,
+    lastGateway = closing(Loopback.gateway(executor, ex -> Loopback.respond(ex, 200,
         "host".getBytes(UTF_8))));
+    return lastGateway;
   }
 
   private Server gateway(URI backendUri) throws IOException {
@@ -108,6 +110,7 @@ class ForwardingTest {
     assertThat(r.header("Via")).isEqualTo("1.1 offload");
     assertThat(r.header("Host")).isEqualTo("127.0.0.1:" + b.uri().getPort());
     assertThat(r.header("User-Agent")).as("no User-Agent was sent, none is added").isNull();
+    lastGateway.awaitHandled(1);
     assertThat(timerCount("200", "success")).isEqualTo(1);
     assertThat(backend.inFlight()).isZero();
     assertThat(registry.get("offload.forward.active").tag("backend", "b").gauge().value()).isZero();
@@ -228,6 +231,7 @@ class ForwardingTest {
       assertThat(response.bodyText()).contains("\"status\":502").contains("unreachable")
           .doesNotContain("Exception").doesNotContain("127.0.0.1");
     }
+    lastGateway.awaitHandled(1);
     assertThat(timerCount("502", "connect_error")).isEqualTo(1);
     assertThat(backend.inFlight()).isZero();
   }
@@ -252,6 +256,7 @@ class ForwardingTest {
       assertThat(response.status()).isEqualTo(504);
       assertThat(response.bodyText()).contains("\"title\":\"Gateway Timeout\"");
     }
+    lastGateway.awaitHandled(1);
     assertThat(timerCount("504", "timeout")).isEqualTo(1);
   }
 
@@ -266,6 +271,7 @@ class ForwardingTest {
       assertThat(response.status()).isEqualTo(502);
       assertThat(response.bodyText()).contains("no valid response");
     }
+    lastGateway.awaitHandled(1);
     assertThat(timerCount("502", "bad_response")).isEqualTo(1);
   }
 
@@ -285,6 +291,7 @@ class ForwardingTest {
       assertThat(response.complete()).as("a truncated body must not end cleanly").isFalse();
       assertThat(response.body().length).isLessThan(100000);
     }
+    lastGateway.awaitHandled(1);
     assertThat(timerCount("200", "reset")).isEqualTo(1);
     assertThat(backend.inFlight()).isZero();
   }
@@ -461,7 +468,8 @@ class ForwardingTest {
       assertThat(response.header("Connection")).isEqualTo("close");
       assertThat(client.closedByServer()).isTrue();
     }
-    assertThat(b.received).isEmpty();
+    lastGateway.awaitHandled(1);
+    assertThat(b.received).as("the backend was not contacted").isEmpty();
     assertThat(backend.inFlight()).isZero();
     assertThat(timerCount("413", "body_too_large")).isEqualTo(1);
   }
@@ -481,6 +489,7 @@ class ForwardingTest {
       assertThat(response.status()).isEqualTo(413);
       assertThat(client.closedByServer()).isTrue();
     }
+    lastGateway.awaitHandled(1);
     assertThat(backend.inFlight()).isZero();
   }
 
@@ -524,6 +533,7 @@ class ForwardingTest {
       assertThat(response.status()).isEqualTo(503);
       assertThat(response.bodyText()).isEqualTo("busy");
     }
+    gw.awaitHandled(1);
     assertThat(outcome.get()).isEqualTo(dev.offload.core.Outcome.FAILURE);
   }
 }

@@ -38,16 +38,31 @@ final class Loopback {
   static final class Server implements AutoCloseable {
     final HttpServer server;
     final ExecutorService threads = Executors.newCachedThreadPool();
+    /** Released each time the handler returned or threw. */
+    final java.util.concurrent.Semaphore handled = new java.util.concurrent.Semaphore(0);
 
     Server(HttpHandler handler) throws IOException {
       server = HttpServer.create(new InetSocketAddress(LOCALHOST, 0), 0);
-      server.createContext("/", handler);
+      server.createContext("/", ex -> {
+        try {
+          handler.handle(ex);
+        } finally {
+          handled.release();
+        }
+      });
       server.setExecutor(threads);
       server.start();
     }
 
     int port() {
       return server.getAddress().getPort();
+    }
+
+    /** Waits until the handler has finished {@code n} exchanges (metrics and handles are done). */
+    void awaitHandled(int n) throws InterruptedException {
+      if (!handled.tryAcquire(n, TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("the server did not finish " + n + " exchange(s)");
+      }
     }
 
     URI uri() {
