@@ -2,32 +2,362 @@ package dev.offload.http;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.Decision;
+import dev.offload.core.DecisionHandle;
+import dev.offload.core.Headers;
+import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
+import dev.offload.core.Outcome;
+import dev.offload.core.cache.CachedResponse;
+import dev.offload.http.forward.Forwarder;
+import dev.offload.http.internal.Problem;
+import dev.offload.http.internal.TrackingExchange;
+import dev.offload.http.internal.TrustedProxies;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import okhttp3.OkHttpClient;
 
 /**
  * Decides each exchange with an {@link OffloadRouter} and executes the decision: the one
- * server-agnostic executor that every adapter shares. (Stub: being implemented.)
+ * server-agnostic executor that every adapter shares. Adapters translate their server's exchange
+ * into a {@link ServerExchange}, call {@link #execute}, and call the host's own handler when it
+ * returns true.
+ *
+ * <pre>{@code
+ * OffloadExecutor executor = OffloadExecutor.builder(router)
+ *     .trustedProxies("10.0.0.0/8")          // our load balancer
+ *     .maxRequestBodyBytes(64L << 20)
+ *     .meterRegistry(registry)
+ *     .build();
+ * server.createContext("/", OffloadHttpHandler.wrap(executor, existingHandler));
+ * }</pre>
+ *
+ * <p>Before the router sees a request, the executor refuses what a proxy must not pass on:
+ * {@code CONNECT} (405), more than one {@code Host} (400), {@code Content-Length} together with
+ * {@code Transfer-Encoding}, an invalid or repeated {@code Content-Length} (400), a transfer
+ * coding other than {@code chunked} (501), and header fields that are not valid (400); each with
+ * {@code Connection: close}, since the framing of what follows on the connection is in doubt.
+ * These checks also protect pass-through requests.
+ *
+ * <p>The request's {@link OffloadRequest#clientAddress()} is the socket peer, or, when the peer
+ * is one of the {@linkplain Builder#trustedProxies trusted proxies}, the right-most address of
+ * {@code X-Forwarded-For} that is not trusted. The body is not read unless the decision needs it.
+ *
+ * <p>Every {@link Decision.Holding} handle is completed exactly once, whatever happens. Error
+ * responses are {@code application/problem+json} (RFC 9457) with a short reason.
+ *
+ * <p>Immutable and thread-safe: build one per router and share it.
  */
 public final class OffloadExecutor {
-  private final OffloadRouter router;
+  private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
+  private static final Headers CLOSE = Headers.of("Connection", "close");
 
-  private OffloadExecutor(OffloadRouter router) {
-    this.router = router;
+  private final OffloadRouter router;
+  private final TrustedProxies trustedProxies;
+  private final Forwarder forwarder;
+  private final OffloadHandler offloadHandler;
+
+  private OffloadExecutor(Builder b) {
+    this.router = b.router;
+    this.trustedProxies = b.trustedProxies;
+    this.offloadHandler = b.offloadHandler;
+    Forwarder.Builder forwarder =
+        Forwarder.builder().maxRequestBodyBytes(b.maxRequestBodyBytes).trustedProxies(b.cidrs);
+    if (b.client != null) {
+      forwarder.okHttpClient(b.client);
+    }
+    if (b.registry != null) {
+      forwarder.meterRegistry(b.registry);
+    }
+    this.forwarder = forwarder.build();
   }
 
   /** Returns an executor with default settings. */
   public static OffloadExecutor of(OffloadRouter router) {
-    return new OffloadExecutor(requireNonNull(router, "router"));
+    return builder(router).build();
+  }
+
+  /** Returns a builder for an executor of {@code router}'s decisions. */
+  public static Builder builder(OffloadRouter router) {
+    return new Builder(requireNonNull(router, "router"));
+  }
+
+  /** Returns the router. */
+  public OffloadRouter router() {
+    return router;
   }
 
   /**
    * Decides {@code exchange} and, unless the decision is to pass through, answers it.
    *
-   * @return true when the decision is {@code PassThrough}: nothing was written and the adapter
-   *     must now call the host's own handler; false when the exchange was answered
+   * <p>I/O failures towards the client while answering abort the exchange rather than throw.
+   *
+   * @return true when the decision is {@code PassThrough}: nothing was read or written and the
+   *     adapter must now call the host's own handler; false when the exchange was answered (or
+   *     aborted)
+   * @throws IOException reserved for adapters' I/O; this implementation aborts the exchange
+   *     instead
    */
   public boolean execute(ServerExchange exchange) throws IOException {
-    throw new UnsupportedOperationException("not implemented yet: " + router);
+    requireNonNull(exchange, "exchange");
+    OffloadRequest request;
+    try {
+      request = requestOrAnswer(exchange);
+    } catch (IOException e) {
+      exchange.abort();
+      return false;
+    }
+    if (request == null) {
+      return false;
+    }
+    Decision decision = router.decide(request);
+    if (decision instanceof Decision.PassThrough) {
+      return true;
+    }
+    if (decision instanceof Decision.Forward forward) {
+      try {
+        forwarder.forward(forward, request, exchange);
+      } finally {
+        completeIfOpen(forward.handle(), Outcome.FAILURE);
+      }
+      return false;
+    }
+    try {
+      if (decision instanceof Decision.Redirect redirect) {
+        redirect(exchange, redirect);
+      } else if (decision instanceof Decision.Reject reject) {
+        reject(exchange, reject);
+      } else if (decision instanceof Decision.ServeCached cached) {
+        serveCached(exchange, cached);
+      } else if (decision instanceof Decision.Offload offload) {
+        offload(exchange, request, offload);
+      }
+    } catch (IOException e) {
+      exchange.abort();
+    }
+    return false;
+  }
+
+  /** Validates the message and builds the request; answers and returns null when refused. */
+  private OffloadRequest requestOrAnswer(ServerExchange exchange) throws IOException {
+    String method = exchange.method();
+    if (method.equals("CONNECT")) {
+      Problem.send(exchange, 405, "CONNECT is not supported",
+          Headers.of("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", "Connection",
+              "close"));
+      return null;
+    }
+    Headers headers;
+    try {
+      headers = exchange.requestHeaders();
+    } catch (IllegalArgumentException e) {
+      Problem.send(exchange, 400, "invalid header field", CLOSE);
+      return null;
+    }
+    String refused = framingError(headers);
+    if (refused != null) {
+      int status = refused.startsWith("unsupported") ? 501 : 400;
+      Problem.send(exchange, status, refused, CLOSE);
+      return null;
+    }
+    InetAddress peer = exchange.remoteAddress().getAddress();
+    InetAddress client = trustedProxies.resolveClient(peer, headers.all("X-Forwarded-For"));
+    try {
+      return OffloadRequest.builder(method, exchange.requestTarget())
+          .headers(headers)
+          .clientAddress(client)
+          .scheme(exchange.isSecure() ? "https" : "http")
+          .body(exchange::requestBody)
+          .build();
+    } catch (IllegalArgumentException e) {
+      Problem.send(exchange, 400, "invalid request line", CLOSE);
+      return null;
+    }
+  }
+
+  /** Returns why the framing or identity of the request is ambiguous, or null when it is not. */
+  static String framingError(Headers headers) {
+    List<String> hosts = headers.all("Host");
+    if (hosts.size() > 1 || (hosts.size() == 1 && hosts.get(0).indexOf(',') >= 0)) {
+      return "more than one Host";
+    }
+    List<String> lengths = headers.all("Content-Length");
+    List<String> codings = headers.all("Transfer-Encoding");
+    if (!codings.isEmpty() && !lengths.isEmpty()) {
+      return "both Content-Length and Transfer-Encoding";
+    }
+    if (lengths.size() > 1) {
+      return "more than one Content-Length";
+    }
+    if (lengths.size() == 1 && !isDigits(lengths.get(0))) {
+      return "invalid Content-Length";
+    }
+    if (codings.size() > 1
+        || (codings.size() == 1 && !codings.get(0).toLowerCase(Locale.ROOT).equals("chunked"))) {
+      return "unsupported Transfer-Encoding";
+    }
+    return null;
+  }
+
+  private static boolean isDigits(String s) {
+    if (s.isEmpty() || s.length() > 18) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static void redirect(ServerExchange exchange, Decision.Redirect redirect)
+      throws IOException {
+    Headers headers =
+        redirect.headers().toBuilder().set("Location", redirect.location().toASCIIString()).build();
+    exchange.startResponse(redirect.status(), headers, 0);
+    exchange.responseBody().close();
+  }
+
+  private static void reject(ServerExchange exchange, Decision.Reject reject) throws IOException {
+    Headers.Builder extra = Headers.builder();
+    for (Map.Entry<String, String> header : reject.headers().entrySet()) {
+      extra.add(header.getKey(), header.getValue());
+    }
+    Problem.send(exchange, reject.status(), reject.reason(), extra.build());
+  }
+
+  private static void serveCached(ServerExchange exchange, Decision.ServeCached cached)
+      throws IOException {
+    DecisionHandle handle = cached.handle();
+    try {
+      CachedResponse response = cached.response();
+      int status = response.status();
+      boolean noBody = status == 204 || status == 304;
+      exchange.startResponse(
+          status, response.headers(), noBody ? -1 : response.bodyLength());
+      try (OutputStream out = exchange.responseBody()) {
+        if (!noBody && !exchange.method().equals("HEAD")) {
+          ByteBuffer body = response.body();
+          byte[] chunk = new byte[Math.min(body.remaining(), 16 * 1024)];
+          while (body.hasRemaining()) {
+            int n = Math.min(chunk.length, body.remaining());
+            body.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+          }
+        }
+      }
+      handle.onSuccess();
+    } finally {
+      completeIfOpen(handle, Outcome.DROPPED); // the client left while we wrote
+    }
+  }
+
+  private void offload(ServerExchange exchange, OffloadRequest request, Decision.Offload offload)
+      throws IOException {
+    TrackingExchange tracked = new TrackingExchange(exchange);
+    try {
+      offloadHandler.handle(offload, request, tracked);
+      completeIfOpen(offload.handle(), Outcome.DROPPED);
+    } catch (RuntimeException e) {
+      completeIfOpen(offload.handle(), Outcome.FAILURE);
+      LOG.log(System.Logger.Level.WARNING,
+          "offload handler failed for queue '" + offload.queue() + "'", e);
+      if (tracked.started()) {
+        exchange.abort();
+      } else {
+        Problem.send(exchange, 500, "the request could not be offloaded", Headers.empty());
+      }
+    } catch (IOException e) {
+      completeIfOpen(offload.handle(), Outcome.DROPPED);
+      throw e;
+    }
+  }
+
+  private static void completeIfOpen(DecisionHandle handle, Outcome outcome) {
+    if (!handle.isCompleted()) {
+      try {
+        handle.complete(outcome);
+      } catch (IllegalStateException raced) {
+        // completed concurrently by the code we guard: exactly once still holds
+      }
+    }
+  }
+
+  /** Builds an {@link OffloadExecutor}. Not thread-safe. */
+  public static final class Builder {
+    private final OffloadRouter router;
+    private OkHttpClient client;
+    private String[] cidrs = new String[0];
+    private TrustedProxies trustedProxies = TrustedProxies.none();
+    private long maxRequestBodyBytes = Forwarder.DEFAULT_MAX_REQUEST_BODY_BYTES;
+    private MeterRegistry registry;
+    private OffloadHandler offloadHandler = OffloadHandler.unavailable();
+
+    private Builder(OffloadRouter router) {
+      this.router = router;
+    }
+
+    /**
+     * Sets the OkHttp client that forwarding derives from with {@code newBuilder()}, sharing its
+     * connection pool and dispatcher. Default: a client sized for a proxy (see {@link
+     * Forwarder}).
+     */
+    public Builder okHttpClient(OkHttpClient client) {
+      this.client = requireNonNull(client, "okHttpClient");
+      return this;
+    }
+
+    /**
+     * Sets the proxies in front of this server, as CIDR blocks ({@code 10.0.0.0/8}, {@code
+     * 2001:db8::/32}) or addresses. Their {@code X-Forwarded-For} decides the client address and
+     * their forwarding headers are appended to; everyone else's are dropped. Replaces earlier
+     * values; none by default.
+     *
+     * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
+     */
+    public Builder trustedProxies(String... cidrs) {
+      requireNonNull(cidrs, "trustedProxies");
+      this.trustedProxies = TrustedProxies.of(cidrs);
+      this.cidrs = cidrs.clone();
+      return this;
+    }
+
+    /**
+     * Sets the largest request body forwarded, in bytes (default {@value
+     * Forwarder#DEFAULT_MAX_REQUEST_BODY_BYTES}); {@code Long.MAX_VALUE} means no limit.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxRequestBodyBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("maxRequestBodyBytes must not be negative, got " + bytes);
+      }
+      this.maxRequestBodyBytes = bytes;
+      return this;
+    }
+
+    /** Sets the registry for the forwarding metrics; none by default. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = requireNonNull(registry, "meterRegistry");
+      return this;
+    }
+
+    /** Sets what executes {@link Decision.Offload}; default {@link OffloadHandler#unavailable()}. */
+    public Builder offloadHandler(OffloadHandler handler) {
+      this.offloadHandler = requireNonNull(handler, "offloadHandler");
+      return this;
+    }
+
+    /** Returns the executor. */
+    public OffloadExecutor build() {
+      return new OffloadExecutor(this);
+    }
   }
 }

@@ -42,7 +42,10 @@ public interface ServerExchange {
    * Sends the status line and headers.
    *
    * @param status the status code (200..599)
-   * @param headers response header fields; the adapter adds none of its own but framing
+   * @param headers response header fields; the adapter adds none of its own but framing. A
+   *     {@code Connection: close} field among them means the adapter must close the connection
+   *     after this response (the executor sends it when the request's framing is in doubt, e.g.
+   *     after a 413 for a body it did not read)
    * @param contentLength the exact body length, or -1 when unknown (the adapter then streams it,
    *     chunked on HTTP/1.1). For HEAD requests and 204/304 responses no body bytes are written
    *     whatever the length.

@@ -1,0 +1,582 @@
+package dev.offload.http.forward;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.collect.MapMaker;
+import dev.offload.core.Backend;
+import dev.offload.core.Decision;
+import dev.offload.core.DecisionHandle;
+import dev.offload.core.Headers;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.Outcome;
+import dev.offload.http.ServerExchange;
+import dev.offload.http.internal.HeaderRules;
+import dev.offload.http.internal.Problem;
+import dev.offload.http.internal.TrustedProxies;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.ConnectException;
+import java.net.InetAddress;
+import java.net.ProtocolException;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.Authenticator;
+import okhttp3.ConnectionPool;
+import okhttp3.CookieJar;
+import okhttp3.Dispatcher;
+import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+
+/**
+ * A reverse proxy on OkHttp: executes a {@link Decision.Forward} by relaying the client's request
+ * to the backend's primary instance and the backend's response back, streaming both bodies
+ * through fixed buffers.
+ *
+ * <pre>{@code
+ * Forwarder forwarder = Forwarder.builder()
+ *     .trustedProxies("10.0.0.0/8")
+ *     .maxRequestBodyBytes(64L << 20)
+ *     .meterRegistry(registry)
+ *     .build();
+ * }</pre>
+ *
+ * <p>Most users never call this directly: {@code OffloadExecutor} builds one from its own
+ * settings. What it does, as a proxy and not a browser:
+ *
+ * <ul>
+ *   <li>The target is only {@code backend.primaryInstance()} + the normalized path + the raw
+ *       query: no {@code Host}, absolute-form target or header can choose another address. The
+ *       backend sees its own authority in {@code Host}; the client's is in {@code
+ *       X-Forwarded-Host} and {@code Forwarded}.
+ *   <li>Redirects are not followed, requests are never retried, no cookies, no cache, HTTP/1.1
+ *       to backends. The client's {@code Accept-Encoding} (or its absence) is kept and bodies are
+ *       relayed byte for byte with their {@code Content-Encoding}.
+ *   <li>Hop-by-hop fields are removed both ways ({@code Connection} and what it names, except
+ *       framing, identity and other end-to-end fields; {@code Keep-Alive}, {@code TE}, {@code
+ *       Trailer}, {@code Transfer-Encoding}, {@code Upgrade}, {@code Proxy-Authorization}, {@code
+ *       Proxy-Connection}). {@code Expect} is answered by the server in front and not forwarded.
+ *       Trailers are dropped (RFC 9110 section 6.5.1 lets a proxy discard them); 1xx interim
+ *       responses other than 101 are consumed; a 101 is a bad response (we never ask for an
+ *       upgrade).
+ *   <li>{@code X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code Forwarded} (RFC 7239),
+ *       {@code Via} and {@code X-Real-IP} from the client are dropped, unless the socket peer is a
+ *       trusted proxy: then the chains are appended to and the single-valued ones kept.
+ *   <li>Failures: request body over the limit: 413 and {@code Connection: close} (before
+ *       contacting the backend when {@code Content-Length} says so); connect failure or a bad
+ *       response: 502; timeout: 504; all with problem bodies. After the response has started, any
+ *       failure aborts the client's connection so a truncated body never looks complete.
+ * </ul>
+ *
+ * <p>The forward's {@link DecisionHandle} is completed exactly once: {@code SUCCESS} when a
+ * response under 500 was relayed completely, {@code FAILURE} for a 5xx or a backend failure,
+ * {@code DROPPED} when the client left or sent too much.
+ *
+ * <p>Metrics, when a registry is set: {@value #REQUESTS_METER} (timer; tags {@code backend},
+ * {@code status} — the status sent to the client, or {@code none} — and {@code outcome}: {@code
+ * success}, {@code server_error}, {@code connect_error}, {@code timeout}, {@code bad_response},
+ * {@code reset}, {@code body_too_large}, {@code client_gone}, {@code error}) and {@value
+ * #ACTIVE_METER} (gauge of requests being forwarded; tag {@code backend}).
+ *
+ * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
+ * once per backend for its timeouts, all sharing one connection pool.
+ */
+public final class Forwarder {
+  /** Default largest request body: 16 MiB. */
+  public static final long DEFAULT_MAX_REQUEST_BODY_BYTES = 16L * 1024 * 1024;
+  /** Default number of idle backend connections kept, across backends, when no client is given. */
+  public static final int DEFAULT_MAX_IDLE_CONNECTIONS = 256;
+  /** Default time an idle backend connection is kept, in seconds, when no client is given. */
+  public static final long DEFAULT_KEEP_ALIVE_SECONDS = 60;
+  /** Name of the per-request timer. */
+  public static final String REQUESTS_METER = "offload.forward.requests";
+  /** Name of the in-progress gauge. */
+  public static final String ACTIVE_METER = "offload.forward.active";
+  /** The {@code Via} pseudonym of this proxy. */
+  static final String VIA = "1.1 offload";
+
+  private static final int BUFFER_SIZE = 16 * 1024;
+
+  private final OkHttpClient client;
+  private final ConcurrentMap<Backend, OkHttpClient> clients =
+      new MapMaker().weakKeys().makeMap();
+  private final long maxRequestBodyBytes;
+  private final TrustedProxies trustedProxies;
+  private final MeterRegistry registry;
+  private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
+
+  private Forwarder(Builder b) {
+    OkHttpClient base = b.client != null ? b.client : defaultClient();
+    this.client =
+        base.newBuilder()
+            .followRedirects(false)
+            .followSslRedirects(false)
+            .retryOnConnectionFailure(false)
+            .cache(null)
+            .cookieJar(CookieJar.NO_COOKIES)
+            .authenticator(Authenticator.NONE)
+            .protocols(List.of(Protocol.HTTP_1_1))
+            .addNetworkInterceptor(new ProxyInterceptor())
+            .build();
+    this.maxRequestBodyBytes = b.maxRequestBodyBytes;
+    this.trustedProxies = b.trustedProxies;
+    this.registry = b.registry;
+  }
+
+  private static OkHttpClient defaultClient() {
+    Dispatcher dispatcher = new Dispatcher();
+    // Calls are synchronous on the server's threads, so these only bound async use of the client.
+    dispatcher.setMaxRequests(1024);
+    dispatcher.setMaxRequestsPerHost(1024);
+    return new OkHttpClient.Builder()
+        .connectionPool(
+            new ConnectionPool(
+                DEFAULT_MAX_IDLE_CONNECTIONS, DEFAULT_KEEP_ALIVE_SECONDS, TimeUnit.SECONDS))
+        .dispatcher(dispatcher)
+        .build();
+  }
+
+  /** Returns a forwarder with default settings. */
+  public static Forwarder ofDefaults() {
+    return builder().build();
+  }
+
+  /** Returns a new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Returns the maximum request body size in bytes. */
+  public long maxRequestBodyBytes() {
+    return maxRequestBodyBytes;
+  }
+
+  /**
+   * Forwards {@code request} to {@code forward.backend()} and relays the response to {@code
+   * exchange}; completes {@code forward.handle()} exactly once. Never throws for an I/O failure
+   * on either side: those become a problem response, or an aborted exchange once the response
+   * has started.
+   *
+   * @throws RuntimeException only for a bug; the handle is completed as a failure first
+   */
+  public void forward(Decision.Forward forward, OffloadRequest request, ServerExchange exchange) {
+    requireNonNull(forward, "forward");
+    requireNonNull(request, "request");
+    requireNonNull(exchange, "exchange");
+    Backend backend = forward.backend();
+    DecisionHandle handle = forward.handle();
+    AtomicInteger activeCount = registry == null ? null : activeCount(backend.name());
+    long start = registry == null ? 0L : registry.config().clock().monotonicTime();
+    if (activeCount != null) {
+      activeCount.incrementAndGet();
+    }
+    Ending ending = Ending.ERROR;
+    try {
+      ending = relay(backend, request, exchange);
+    } finally {
+      if (!handle.isCompleted()) {
+        handle.complete(ending.outcome);
+      }
+      if (registry != null) {
+        activeCount.decrementAndGet();
+        Timer.builder(REQUESTS_METER)
+            .description("Requests forwarded to backends, by backend, status sent and outcome")
+            .tag("backend", backend.name())
+            .tag("status", ending.status < 0 ? "none" : Integer.toString(ending.status))
+            .tag("outcome", ending.tag)
+            .register(registry)
+            .record(registry.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
+      }
+    }
+  }
+
+  /** How a forward ended: the metric tag, the handle's outcome and the status sent. */
+  private record Ending(String tag, Outcome outcome, int status) {
+    static final Ending ERROR = new Ending("error", Outcome.FAILURE, -1);
+
+    static Ending of(String tag, Outcome outcome, int status) {
+      return new Ending(tag, outcome, status);
+    }
+  }
+
+  private Ending relay(Backend backend, OffloadRequest request, ServerExchange exchange) {
+    long declared = request.contentLength().orElse(-1L);
+    boolean chunked = request.headers().contains("Transfer-Encoding");
+    if (declared > maxRequestBodyBytes) {
+      return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
+          "request body is larger than " + maxRequestBodyBytes + " bytes", true);
+    }
+    boolean hasBody = chunked || declared > 0;
+    String method = request.method();
+    if (hasBody && (method.equals("GET") || method.equals("HEAD"))) {
+      return problem(exchange, 400, "bad_request", Outcome.DROPPED,
+          "a " + method + " request with a body is not forwarded", true);
+    }
+    StreamingRequestBody body = null;
+    if (hasBody) {
+      body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes);
+    }
+    Request.Builder builder =
+        new Request.Builder()
+            .url(target(backend.primaryInstance(), request))
+            .headers(requestHeaders(request, exchange));
+    try {
+      builder.method(method, body);
+    } catch (IllegalArgumentException e) {
+      // OkHttp insists on a body for POST, PUT, PATCH and a few others: send an empty one
+      body = new StreamingRequestBody(request, 0, maxRequestBodyBytes);
+      builder.method(method, body);
+    }
+    Request backendRequest =
+        builder
+            .tag(
+                ProxyInterceptor.Tag.class,
+                new ProxyInterceptor.Tag(
+                    request.headers().contains("Accept-Encoding"),
+                    request.headers().contains("User-Agent")))
+            .build();
+
+    Response response;
+    try {
+      response = clientFor(backend).newCall(backendRequest).execute();
+    } catch (IOException e) {
+      if (body != null && body.tooLarge()) {
+        return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
+            "request body is larger than " + maxRequestBodyBytes + " bytes", true);
+      }
+      if (body != null && body.clientFailed()) {
+        exchange.abort();
+        return Ending.of("client_gone", Outcome.DROPPED, -1);
+      }
+      if (isTimeout(e)) {
+        return problem(exchange, 504, "timeout", Outcome.FAILURE,
+            "backend " + backend.name() + " did not answer in time", false);
+      }
+      if (e instanceof ConnectException) {
+        return problem(exchange, 502, "connect_error", Outcome.FAILURE,
+            "backend " + backend.name() + " is unreachable", false);
+      }
+      return problem(exchange, 502, "bad_response", Outcome.FAILURE,
+          "backend " + backend.name() + " sent no valid response", false);
+    }
+    try (response) {
+      return relayResponse(backend, request, exchange, response);
+    }
+  }
+
+  private Ending relayResponse(
+      Backend backend, OffloadRequest request, ServerExchange exchange, Response response) {
+    int status = response.code();
+    if (status < 200 || status > 599) {
+      return problem(exchange, 502, "bad_response", Outcome.FAILURE,
+          "backend " + backend.name() + " sent no valid response", false);
+    }
+    okhttp3.Headers received = response.headers();
+    boolean head = request.method().equals("HEAD");
+    boolean noBody = head || status == 204 || status == 304;
+    long length;
+    if (status == 204) {
+      length = -1;
+    } else if (noBody) {
+      length = parseLength(received.get("Content-Length"));
+    } else {
+      length = response.body().contentLength();
+    }
+    Headers headers = responseHeaders(received);
+    try {
+      exchange.startResponse(status, headers, length);
+    } catch (IOException e) {
+      exchange.abort();
+      return Ending.of("client_gone", Outcome.DROPPED, -1);
+    }
+    Outcome success = status >= 500 ? Outcome.FAILURE : Outcome.SUCCESS;
+    String successTag = status >= 500 ? "server_error" : "success";
+    OutputStream out;
+    try {
+      out = exchange.responseBody();
+    } catch (IOException e) {
+      exchange.abort();
+      return Ending.of("client_gone", Outcome.DROPPED, status);
+    }
+    if (noBody) {
+      try {
+        out.close();
+      } catch (IOException e) {
+        exchange.abort();
+        return Ending.of("client_gone", Outcome.DROPPED, status);
+      }
+      return Ending.of(successTag, success, status);
+    }
+    ResponseBody responseBody = response.body();
+    BufferedSource source = responseBody.source();
+    byte[] buffer = new byte[BUFFER_SIZE];
+    while (true) {
+      int n;
+      try {
+        n = source.read(buffer);
+      } catch (IOException e) {
+        exchange.abort(); // never a clean end of a truncated body
+        return Ending.of(isTimeout(e) ? "timeout" : "reset", Outcome.FAILURE, status);
+      }
+      try {
+        if (n < 0) {
+          out.close();
+          return Ending.of(successTag, success, status);
+        }
+        out.write(buffer, 0, n);
+        if (source.getBuffer().size() == 0) {
+          out.flush(); // nothing more at hand: let the client see what arrived (streaming)
+        }
+      } catch (IOException e) {
+        exchange.abort();
+        return Ending.of("client_gone", Outcome.DROPPED, status);
+      }
+    }
+  }
+
+  private Ending problem(ServerExchange exchange, int status, String tag, Outcome outcome,
+      String detail, boolean close) {
+    try {
+      Problem.send(exchange, status, detail,
+          close ? Headers.of("Connection", "close") : Headers.empty());
+      return Ending.of(tag, outcome, status);
+    } catch (IOException e) {
+      exchange.abort();
+      return Ending.of(tag, outcome, -1);
+    }
+  }
+
+  private static boolean isTimeout(IOException e) {
+    // OkHttp reports a call timeout as an InterruptedIOException("timeout"), socket timeouts as
+    // SocketTimeoutException (a subclass).
+    return e instanceof SocketTimeoutException
+        || (e instanceof InterruptedIOException && "timeout".equals(e.getMessage()));
+  }
+
+  private static long parseLength(String value) {
+    if (value == null) {
+      return -1;
+    }
+    try {
+      long n = Long.parseLong(value.strip());
+      return n >= 0 ? n : -1;
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
+  /** The backend URL: its base plus the normalized path and raw query; nothing else. */
+  static HttpUrl target(URI instance, OffloadRequest request) {
+    HttpUrl base = HttpUrl.get(instance.toString());
+    String basePath = base.encodedPath();
+    if (basePath.endsWith("/")) {
+      basePath = basePath.substring(0, basePath.length() - 1);
+    }
+    return base.newBuilder()
+        .encodedPath(basePath + request.encodedPath())
+        .encodedQuery(request.rawQuery().orElse(null))
+        .build();
+  }
+
+  private okhttp3.Headers requestHeaders(OffloadRequest request, ServerExchange exchange) {
+    Headers in = request.headers();
+    Set<String> named = HeaderRules.connectionNamed(in);
+    InetAddress peer = exchange.remoteAddress().getAddress();
+    boolean trusted = trustedProxies.contains(peer);
+    okhttp3.Headers.Builder out = new okhttp3.Headers.Builder();
+    for (int i = 0; i < in.size(); i++) {
+      String name = in.name(i);
+      String lower = name.toLowerCase(java.util.Locale.ROOT);
+      if (HeaderRules.isHopByHop(lower) || named.contains(lower)) {
+        continue;
+      }
+      switch (lower) {
+        case "host", "content-length", "expect", "x-forwarded-for", "x-forwarded-proto",
+            "x-forwarded-host", "forwarded", "via" -> {
+          continue; // set by OkHttp from the URL and body, or rebuilt below
+        }
+        case "x-real-ip" -> {
+          if (!trusted) {
+            continue;
+          }
+        }
+        default -> {}
+      }
+      out.addUnsafeNonAscii(name, in.value(i));
+    }
+    String peerText = TrustedProxies.format(peer, false);
+    String hostHeader = in.first("Host").orElse("");
+    out.add("X-Forwarded-For", chain(trusted, in.all("X-Forwarded-For"), peerText));
+    String proto = trusted ? in.first("X-Forwarded-Proto").orElse(null) : null;
+    out.add("X-Forwarded-Proto", proto != null ? proto : request.scheme());
+    String forwardedHost = trusted ? in.first("X-Forwarded-Host").orElse(null) : null;
+    if (forwardedHost != null) {
+      out.addUnsafeNonAscii("X-Forwarded-Host", forwardedHost);
+    } else if (!hostHeader.isEmpty()) {
+      out.addUnsafeNonAscii("X-Forwarded-Host", hostHeader);
+    }
+    StringBuilder element = new StringBuilder("for=");
+    element.append(quoteIfNeeded(TrustedProxies.format(peer, true)));
+    if (!hostHeader.isEmpty()) {
+      element.append(";host=").append(quoteIfNeeded(hostHeader));
+    }
+    element.append(";proto=").append(request.scheme());
+    out.addUnsafeNonAscii("Forwarded", chain(trusted, in.all("Forwarded"), element.toString()));
+    out.add("Via", chain(trusted, in.all("Via"), VIA));
+    return out.build();
+  }
+
+  private static String chain(boolean trusted, List<String> received, String ours) {
+    if (!trusted || received.isEmpty()) {
+      return ours;
+    }
+    return String.join(", ", received) + ", " + ours;
+  }
+
+  /** RFC 7239 section 4: a value that is not a token is a quoted-string. */
+  private static String quoteIfNeeded(String value) {
+    boolean token = !value.isEmpty();
+    for (int i = 0; i < value.length() && token; i++) {
+      char c = value.charAt(i);
+      token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+    }
+    if (token) {
+      return value;
+    }
+    StringBuilder sb = new StringBuilder(value.length() + 2).append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"' || c == '\\') {
+        sb.append('\\');
+      }
+      sb.append(c);
+    }
+    return sb.append('"').toString();
+  }
+
+  private static Headers responseHeaders(okhttp3.Headers received) {
+    Set<String> named = HeaderRules.connectionNamed(received.values("Connection"));
+    Headers.Builder out = Headers.builder();
+    for (int i = 0; i < received.size(); i++) {
+      String name = received.name(i);
+      String lower = name.toLowerCase(java.util.Locale.ROOT);
+      if (HeaderRules.isHopByHop(lower) || named.contains(lower)
+          || lower.equals("content-length")) {
+        continue;
+      }
+      if (name.equalsIgnoreCase(ProxyInterceptor.HIDDEN_CONTENT_ENCODING)) {
+        name = "Content-Encoding";
+      }
+      try {
+        out.add(name, received.value(i));
+      } catch (IllegalArgumentException e) {
+        // OkHttp already refuses CR/LF; a name that is not a token is dropped, not relayed
+      }
+    }
+    return out.build();
+  }
+
+  private OkHttpClient clientFor(Backend backend) {
+    return clients.computeIfAbsent(
+        backend,
+        b ->
+            client
+                .newBuilder()
+                .connectTimeout(b.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .readTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .writeTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .callTimeout(b.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .build());
+  }
+
+  private AtomicInteger activeCount(String backend) {
+    AtomicInteger count = active.get(backend);
+    if (count != null) {
+      return count;
+    }
+    return active.computeIfAbsent(
+        backend,
+        name -> {
+          AtomicInteger c = new AtomicInteger();
+          Gauge.builder(ACTIVE_METER, c, AtomicInteger::get)
+              .description("Requests being forwarded to a backend")
+              .tag("backend", name)
+              .strongReference(true)
+              .register(registry);
+          return c;
+        });
+  }
+
+  /** Builds a {@link Forwarder}. Not thread-safe. */
+  public static final class Builder {
+    private OkHttpClient client;
+    private long maxRequestBodyBytes = DEFAULT_MAX_REQUEST_BODY_BYTES;
+    private TrustedProxies trustedProxies = TrustedProxies.none();
+    private MeterRegistry registry;
+
+    private Builder() {}
+
+    /**
+     * Sets the OkHttp client to derive from with {@code newBuilder()} (sharing its connection
+     * pool and dispatcher). Redirects, retries, cookies, caching, authenticators and protocols are
+     * overridden for proxying. Default: a client with a pool of {@value
+     * #DEFAULT_MAX_IDLE_CONNECTIONS} idle connections.
+     */
+    public Builder okHttpClient(OkHttpClient client) {
+      this.client = requireNonNull(client, "okHttpClient");
+      return this;
+    }
+
+    /**
+     * Sets the largest request body forwarded, in bytes (default {@value
+     * #DEFAULT_MAX_REQUEST_BODY_BYTES}); {@code Long.MAX_VALUE} means no limit.
+     *
+     * @throws IllegalArgumentException if negative
+     */
+    public Builder maxRequestBodyBytes(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("maxRequestBodyBytes must not be negative, got " + bytes);
+      }
+      this.maxRequestBodyBytes = bytes;
+      return this;
+    }
+
+    /**
+     * Sets the proxies (CIDR blocks or addresses) whose forwarding headers are appended to
+     * rather than dropped. Replaces earlier values; none by default.
+     *
+     * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
+     */
+    public Builder trustedProxies(String... cidrs) {
+      this.trustedProxies = TrustedProxies.of(requireNonNull(cidrs, "trustedProxies"));
+      return this;
+    }
+
+    /** Sets the registry for the forwarding metrics; none by default. */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = requireNonNull(registry, "meterRegistry");
+      return this;
+    }
+
+    /** Returns the forwarder. */
+    public Forwarder build() {
+      return new Forwarder(this);
+    }
+  }
+}

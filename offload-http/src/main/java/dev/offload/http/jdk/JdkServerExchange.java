@@ -1,0 +1,127 @@
+package dev.offload.http.jdk;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpsExchange;
+import dev.offload.core.Headers;
+import dev.offload.http.ServerExchange;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A {@link ServerExchange} over the JDK's {@link HttpExchange}. What the JDK server does on its
+ * own, and what is left to us:
+ *
+ * <ul>
+ *   <li>{@code sendResponseHeaders(status, 0)} means a chunked body of unknown length and {@code
+ *       -1} means no body; so an empty body is sent as {@code -1}, an unknown length as {@code 0}.
+ *   <li>For HEAD and 304 it writes no body and no {@code Content-Length} of its own: the length
+ *       the caller gives is set as a header.
+ *   <li>It answers {@code Expect: 100-continue} itself, before the handler runs.
+ *   <li>It keeps repeated header fields (a second {@code Host} is visible) but merges the order
+ *       of different names; it reads a chunked body when {@code Transfer-Encoding} is present
+ *       and ignores {@code Content-Length} then: the executor refuses such requests.
+ *   <li>It closes the connection when the handler throws, without ending a chunked body: that is
+ *       how {@link #abort()} and a {@code Connection: close} response are carried out, by {@link
+ *       OffloadHttpHandler} after the executor returns.
+ * </ul>
+ *
+ * Not thread-safe: one exchange, one thread.
+ */
+final class JdkServerExchange implements ServerExchange {
+  private final HttpExchange exchange;
+  private Headers headers;
+  private boolean aborted;
+  private boolean closeAfterResponse;
+
+  JdkServerExchange(HttpExchange exchange) {
+    this.exchange = exchange;
+  }
+
+  boolean aborted() {
+    return aborted;
+  }
+
+  boolean closeAfterResponse() {
+    return closeAfterResponse;
+  }
+
+  @Override
+  public String method() {
+    return exchange.getRequestMethod();
+  }
+
+  @Override
+  public String requestTarget() {
+    return exchange.getRequestURI().toString();
+  }
+
+  @Override
+  public Headers requestHeaders() {
+    Headers h = headers;
+    if (h == null) {
+      Headers.Builder builder = Headers.builder();
+      for (Map.Entry<String, List<String>> field : exchange.getRequestHeaders().entrySet()) {
+        for (String value : field.getValue()) {
+          builder.add(field.getKey(), value);
+        }
+      }
+      h = builder.build();
+      headers = h;
+    }
+    return h;
+  }
+
+  @Override
+  public InetSocketAddress remoteAddress() {
+    return exchange.getRemoteAddress();
+  }
+
+  @Override
+  public boolean isSecure() {
+    return exchange instanceof HttpsExchange;
+  }
+
+  @Override
+  public InputStream requestBody() {
+    return exchange.getRequestBody();
+  }
+
+  @Override
+  public void startResponse(int status, Headers headers, long contentLength) throws IOException {
+    com.sun.net.httpserver.Headers out = exchange.getResponseHeaders();
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.name(i);
+      if (name.equalsIgnoreCase("Connection")) {
+        closeAfterResponse |= headers.value(i).toLowerCase(java.util.Locale.ROOT).contains("close");
+      }
+      out.add(name, headers.value(i));
+    }
+    boolean head = method().equals("HEAD");
+    if (status == 204 || status == 304 || head) {
+      if (contentLength >= 0 && status != 204) {
+        out.set("Content-Length", Long.toString(contentLength));
+      }
+      exchange.sendResponseHeaders(status, -1);
+    } else if (contentLength == 0) {
+      exchange.sendResponseHeaders(status, -1);
+    } else if (contentLength < 0) {
+      exchange.sendResponseHeaders(status, 0);
+    } else {
+      exchange.sendResponseHeaders(status, contentLength);
+    }
+  }
+
+  @Override
+  public OutputStream responseBody() {
+    return exchange.getResponseBody();
+  }
+
+  @Override
+  public void abort() {
+    aborted = true;
+  }
+}

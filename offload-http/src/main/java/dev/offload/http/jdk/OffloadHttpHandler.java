@@ -1,0 +1,66 @@
+package dev.offload.http.jdk;
+
+import static java.util.Objects.requireNonNull;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.offload.core.OffloadRouter;
+import dev.offload.http.OffloadExecutor;
+import java.io.IOException;
+
+/**
+ * Puts an {@link OffloadRouter} in front of an existing JDK {@code HttpServer} handler.
+ *
+ * <pre>{@code
+ * HttpServer server = HttpServer.create(new InetSocketAddress(8080), 0);
+ * server.createContext("/", OffloadHttpHandler.wrap(router, existingHandler));
+ * server.setExecutor(Executors.newFixedThreadPool(64)); // forwarding blocks a thread per request
+ * server.start();
+ * }</pre>
+ *
+ * <p>Each request is decided by the router; a pass-through reaches {@code next} untouched (its
+ * headers and body unread), and an exception {@code next} throws propagates unchanged. Every other
+ * decision is executed by the {@link OffloadExecutor}. When the executor aborts an exchange (a
+ * backend failed mid-body, the client left) or answers with {@code Connection: close}, this
+ * handler throws an {@link IOException} after the executor returns, which is how the JDK server
+ * is made to close the connection without ending the response cleanly.
+ *
+ * <p>Thread-safe: one instance serves every request of its context.
+ */
+public final class OffloadHttpHandler implements HttpHandler {
+  private final OffloadExecutor executor;
+  private final HttpHandler next;
+
+  private OffloadHttpHandler(OffloadExecutor executor, HttpHandler next) {
+    this.executor = executor;
+    this.next = next;
+  }
+
+  /** Wraps {@code next} with an executor of {@code router}'s decisions with default settings. */
+  public static OffloadHttpHandler wrap(OffloadRouter router, HttpHandler next) {
+    return wrap(OffloadExecutor.of(requireNonNull(router, "router")), next);
+  }
+
+  /** Wraps {@code next} with {@code executor}. */
+  public static OffloadHttpHandler wrap(OffloadExecutor executor, HttpHandler next) {
+    return new OffloadHttpHandler(
+        requireNonNull(executor, "executor"), requireNonNull(next, "next"));
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    JdkServerExchange adapted = new JdkServerExchange(exchange);
+    if (executor.execute(adapted)) {
+      next.handle(exchange);
+      return;
+    }
+    if (adapted.aborted()) {
+      throw new IOException("offload: exchange aborted, closing the connection");
+    }
+    if (adapted.closeAfterResponse()) {
+      exchange.close();
+      throw new IOException("offload: response sent with Connection: close, closing the connection");
+    }
+    exchange.close();
+  }
+}

@@ -1,0 +1,539 @@
+package dev.offload.http;
+
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.offload.core.Backend;
+import dev.offload.core.Decision;
+import dev.offload.core.OffloadRouter;
+import dev.offload.core.Route;
+import dev.offload.core.failover.FailoverStrategy;
+import dev.offload.http.Loopback.RawBackend;
+import dev.offload.http.Loopback.RawClient;
+import dev.offload.http.Loopback.Received;
+import dev.offload.http.Loopback.Response;
+import dev.offload.http.Loopback.Server;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The forwarder through a real JDK gateway to real backends, all on loopback. */
+class ForwardingTest {
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final AtomicReference<InetAddress> routedClient = new AtomicReference<>();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+  private Backend backend;
+  private Server lastGateway;
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T closing(T closeable) {
+    closeables.add(closeable);
+    return closeable;
+  }
+
+  private Loopback.Backend backend() throws IOException {
+    return closing(new Loopback.Backend());
+  }
+
+  /** A gateway that forwards everything under /api/ to {@code target}; the rest passes through. */
+  private Server gateway(Backend target, UnaryOperator<OffloadExecutor.Builder> config)
+      throws IOException {
+    this.backend = target;
+    FailoverStrategy recording =
+        (request, context) -> {
+          routedClient.set(request.clientAddress());
+          return new Decision.Forward(target, target.acquire());
+        };
+    OffloadRouter router = OffloadRouter.builder().route("api", Route.prefix("/api/"), recording)
+        .build();
+    OffloadExecutor executor =
+        config.apply(OffloadExecutor.builder(router).meterRegistry(registry)).build();
+    lastGateway = closing(Loopback.gateway(executor, ex -> Loopback.respond(ex, 200,
+        "host".getBytes(UTF_8))));
+    return lastGateway;
+  }
+
+  private Server gateway(URI backendUri) throws IOException {
+    return gateway(Backend.of("b", backendUri), b -> b);
+  }
+
+  private static String get(String target, String... headerLines) {
+    StringBuilder sb = new StringBuilder("GET " + target + " HTTP/1.1\r\nHost: gw.example\r\n");
+    for (String line : headerLines) {
+      sb.append(line).append("\r\n");
+    }
+    return sb.append("\r\n").toString();
+  }
+
+  private double timerCount(String status, String outcome) {
+    var timer = registry.find("offload.forward.requests").tag("backend", "b")
+        .tag("status", status).tag("outcome", outcome).timer();
+    return timer == null ? 0 : timer.count();
+  }
+
+  @Test
+  void forwardsPathAndQueryAndBuildsForwardingHeadersFromTheSocketPeer() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/items?id=7&x=%2F")).read();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("ok");
+    }
+    Received r = b.take();
+    assertThat(r.target()).isEqualTo("/api/items?id=7&x=%2F");
+    assertThat(r.header("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(r.header("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(r.header("X-Forwarded-Host")).isEqualTo("gw.example");
+    assertThat(r.header("Forwarded")).isEqualTo("for=127.0.0.1;host=gw.example;proto=http");
+    assertThat(r.header("Via")).isEqualTo("1.1 offload");
+    assertThat(r.header("Host")).isEqualTo("127.0.0.1:" + b.uri().getPort());
+    assertThat(r.header("User-Agent")).as("no User-Agent was sent, none is added").isNull();
+    lastGateway.awaitHandled(1);
+    assertThat(timerCount("200", "success")).isEqualTo(1);
+    assertThat(backend.inFlight()).isZero();
+    assertThat(registry.get("offload.forward.active").tag("backend", "b").gauge().value()).isZero();
+  }
+
+  @Test
+  void dropsSpoofedForwardingHeadersFromAnUntrustedPeer() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      client.send(get("/api/x", "X-Forwarded-For: 6.6.6.6", "X-Forwarded-Host: evil.example",
+          "X-Forwarded-Proto: https", "Forwarded: for=6.6.6.6", "Via: 1.1 liar",
+          "X-Real-IP: 6.6.6.6")).read();
+    }
+    Received r = b.take();
+    assertThat(r.header("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(r.header("X-Forwarded-Host")).isEqualTo("gw.example");
+    assertThat(r.header("X-Forwarded-Proto")).isEqualTo("http");
+    assertThat(r.header("Forwarded")).isEqualTo("for=127.0.0.1;host=gw.example;proto=http");
+    assertThat(r.header("Via")).isEqualTo("1.1 offload");
+    assertThat(r.header("X-Real-IP")).isNull();
+    assertThat(routedClient.get().getHostAddress()).isEqualTo("127.0.0.1");
+  }
+
+  @Test
+  void appendsToForwardingHeadersFromATrustedPeerAndRoutesByTheRightmostUntrustedHop()
+      throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(Backend.of("b", b.uri()),
+        builder -> builder.trustedProxies("127.0.0.0/8", "10.0.0.0/8"));
+    try (RawClient client = new RawClient(gw.port())) {
+      client.send(get("/api/x", "X-Forwarded-For: 6.6.6.6, 203.0.113.9", "X-Forwarded-For: 10.1.2.3",
+          "X-Forwarded-Proto: https", "X-Forwarded-Host: shop.example",
+          "Forwarded: for=203.0.113.9", "Via: 1.1 lb")).read();
+    }
+    Received r = b.take();
+    assertThat(r.header("X-Forwarded-For")).isEqualTo("6.6.6.6, 203.0.113.9, 10.1.2.3, 127.0.0.1");
+    assertThat(r.header("X-Forwarded-Proto")).isEqualTo("https");
+    assertThat(r.header("X-Forwarded-Host")).isEqualTo("shop.example");
+    assertThat(r.header("Forwarded"))
+        .isEqualTo("for=203.0.113.9, for=127.0.0.1;host=gw.example;proto=http");
+    assertThat(r.header("Via")).isEqualTo("1.1 lb, 1.1 offload");
+    assertThat(routedClient.get().getHostAddress()).isEqualTo("203.0.113.9");
+  }
+
+  @Test
+  void doesNotForwardAHeaderNamedByConnectionButKeepsFramingAndIdentity() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send("POST /api/x HTTP/1.1\r\nHost: gw.example\r\n"
+          + "Connection: X-Secret, Host, Content-Length, Authorization, X-Forwarded-For\r\n"
+          + "X-Secret: s3cr3t\r\nAuthorization: Bearer abc\r\nKeep-Alive: timeout=5\r\n"
+          + "TE: trailers\r\nUpgrade: h2c\r\nProxy-Authorization: Basic eA==\r\n"
+          + "Proxy-Connection: keep-alive\r\nContent-Length: 5\r\n\r\nhello").read();
+      assertThat(response.status()).isEqualTo(200);
+    }
+    Received r = b.take();
+    assertThat(r.header("X-Secret")).isNull();
+    assertThat(r.header("Keep-Alive")).isNull();
+    assertThat(r.header("TE")).isNull();
+    assertThat(r.header("Upgrade")).isNull();
+    assertThat(r.header("Proxy-Authorization")).isNull();
+    assertThat(r.header("Proxy-Connection")).isNull();
+    assertThat(r.header("Authorization")).isEqualTo("Bearer abc");
+    assertThat(r.header("X-Forwarded-For")).isEqualTo("127.0.0.1");
+    assertThat(new String(r.body(), UTF_8)).isEqualTo("hello");
+    assertThat(r.header("Content-Length")).isEqualTo("5");
+  }
+
+  @Test
+  void removesHopByHopHeadersFromTheResponse() throws Exception {
+    Loopback.Backend b = backend();
+    b.responder = ex -> {
+      ex.getResponseHeaders().add("Connection", "X-Backend-Secret");
+      ex.getResponseHeaders().add("X-Backend-Secret", "internal");
+      ex.getResponseHeaders().add("Keep-Alive", "timeout=5");
+      ex.getResponseHeaders().add("Proxy-Connection", "keep-alive");
+      ex.getResponseHeaders().add("Upgrade", "h2c");
+      ex.getResponseHeaders().add("X-Kept", "yes");
+      Loopback.respond(ex, 200, "ok".getBytes(UTF_8));
+    };
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.header("X-Backend-Secret")).isNull();
+      assertThat(response.header("Keep-Alive")).isNull();
+      assertThat(response.header("Proxy-Connection")).isNull();
+      assertThat(response.header("Upgrade")).isNull();
+      assertThat(response.header("Connection")).isNull();
+      assertThat(response.header("X-Kept")).isEqualTo("yes");
+    }
+  }
+
+  @Test
+  void anAbsoluteFormTargetOrHostHeaderCannotChooseAnotherBackend() throws Exception {
+    Loopback.Backend b = backend();
+    Loopback.Backend elsewhere = backend();
+    Server gw = gateway(b.uri());
+    String other = "127.0.0.1:" + elsewhere.uri().getPort();
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send("GET http://" + other + "/api/steal?q=1 HTTP/1.1\r\nHost: "
+          + other + "\r\n\r\n").read();
+      assertThat(response.status()).isEqualTo(200);
+    }
+    Received r = b.take();
+    assertThat(r.target()).isEqualTo("/api/steal?q=1");
+    assertThat(elsewhere.received).isEmpty();
+  }
+
+  @Test
+  void connectionRefusedIsA502ProblemAndAFailure() throws Exception {
+    Server gw = gateway(URI.create("http://127.0.0.1:" + Loopback.closedPort()));
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.header("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(response.bodyText()).contains("\"status\":502").contains("unreachable")
+          .doesNotContain("Exception").doesNotContain("127.0.0.1");
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(timerCount("502", "connect_error")).isEqualTo(1);
+    assertThat(backend.inFlight()).isZero();
+  }
+
+  @Test
+  void backendReadTimeoutIsA504() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    closing(release::countDown);
+    Loopback.Backend b = backend();
+    b.responder = ex -> {
+      try {
+        release.await(Loopback.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Loopback.respond(ex, 200, new byte[0]);
+    };
+    Server gw = gateway(Backend.builder("b").instance(b.uri())
+        .readTimeout(Duration.ofMillis(200)).build(), x -> x);
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/slow")).read();
+      assertThat(response.status()).isEqualTo(504);
+      assertThat(response.bodyText()).contains("\"title\":\"Gateway Timeout\"");
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(timerCount("504", "timeout")).isEqualTo(1);
+  }
+
+  @Test
+  void malformedBackendResponseIsA502() throws Exception {
+    RawBackend raw = closing(new RawBackend(s -> {
+      s.getOutputStream().write("HTTP/1.1 abc nonsense\r\n\r\n".getBytes(ISO_8859_1));
+    }));
+    Server gw = gateway(raw.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.status()).isEqualTo(502);
+      assertThat(response.bodyText()).contains("no valid response");
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(timerCount("502", "bad_response")).isEqualTo(1);
+  }
+
+  @Test
+  void backendResetMidBodyAbortsTheClientConnection() throws Exception {
+    RawBackend raw = closing(new RawBackend(s -> {
+      OutputStream out = s.getOutputStream();
+      out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(ISO_8859_1));
+      out.write(new byte[1000]);
+      out.flush();
+      s.setSoLinger(true, 0); // RST
+    }));
+    Server gw = gateway(raw.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.complete()).as("a truncated body must not end cleanly").isFalse();
+      assertThat(response.body().length).isLessThan(100000);
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(timerCount("200", "reset")).isEqualTo(1);
+    assertThat(backend.inFlight()).isZero();
+  }
+
+  @Test
+  void backendCloseMidChunkedBodyNeverEndsTheChunkedResponse() throws Exception {
+    RawBackend raw = closing(new RawBackend(s -> {
+      OutputStream out = s.getOutputStream();
+      out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+          .getBytes(ISO_8859_1));
+      out.flush();
+    }));
+    Server gw = gateway(raw.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.complete()).isFalse();
+    }
+  }
+
+  @Test
+  void backendRedirectIsPassedThroughUnchanged() throws Exception {
+    Loopback.Backend b = backend();
+    b.responder = ex -> {
+      ex.getResponseHeaders().add("Location", "http://elsewhere.example/login?next=%2Fa");
+      Loopback.respond(ex, 302, "moved".getBytes(UTF_8));
+    };
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.status()).isEqualTo(302);
+      assertThat(response.header("Location")).isEqualTo("http://elsewhere.example/login?next=%2Fa");
+      assertThat(response.bodyText()).isEqualTo("moved");
+    }
+    assertThat(b.received).hasSize(1);
+  }
+
+  private static byte[] gzip(byte[] bytes) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
+      gz.write(bytes);
+    }
+    return out.toByteArray();
+  }
+
+  @Test
+  void gzipBodyIsRelayedByteForByteWithItsEncoding() throws Exception {
+    byte[] gzipped = gzip("hello hello hello hello".repeat(50).getBytes(UTF_8));
+    Loopback.Backend b = backend();
+    b.responder = ex -> {
+      ex.getResponseHeaders().add("Content-Encoding", "gzip");
+      Loopback.respond(ex, 200, gzipped);
+    };
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response asked = client.send(get("/api/x", "Accept-Encoding: gzip, br")).read();
+      assertThat(asked.header("Content-Encoding")).isEqualTo("gzip");
+      assertThat(asked.header("Content-Length")).isEqualTo(Integer.toString(gzipped.length));
+      assertThat(asked.body()).isEqualTo(gzipped);
+      Response unasked = client.send(get("/api/x")).read();
+      assertThat(unasked.header("Content-Encoding")).isEqualTo("gzip");
+      assertThat(unasked.body()).isEqualTo(gzipped);
+    }
+    assertThat(b.take().header("Accept-Encoding")).isEqualTo("gzip, br");
+    assertThat(b.take().header("Accept-Encoding")).as("OkHttp must not add gzip").isNull();
+  }
+
+  @Test
+  void headRelaysTheLengthWithoutABody() throws Exception {
+    Loopback.Backend b = backend();
+    b.responder = ex -> {
+      try {
+        ex.getResponseHeaders().add("Content-Length", "1234");
+        ex.sendResponseHeaders(200, -1);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response head = client.send("HEAD /api/x HTTP/1.1\r\nHost: gw\r\n\r\n").read(true);
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(head.header("Content-Length")).isEqualTo("1234");
+      // the connection is still in step: no stray body bytes precede the next response
+      b.responder = ex -> Loopback.respond(ex, 200, "next".getBytes(UTF_8));
+      assertThat(client.send(get("/api/y")).read().bodyText()).isEqualTo("next");
+    }
+    assertThat(b.take().method()).isEqualTo("HEAD");
+  }
+
+  @Test
+  void noContentAndNotModifiedHaveNoBody() throws Exception {
+    Loopback.Backend b = backend();
+    b.responder = ex -> {
+      int status = ex.getRequestURI().getPath().endsWith("204") ? 204 : 304;
+      try {
+        ex.getResponseHeaders().add("ETag", "\"v1\"");
+        ex.sendResponseHeaders(status, -1);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    };
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response noContent = client.send(get("/api/204")).read();
+      assertThat(noContent.status()).isEqualTo(204);
+      assertThat(noContent.header("Transfer-Encoding")).isNull();
+      Response notModified = client.send(get("/api/304", "If-None-Match: \"v1\"")).read();
+      assertThat(notModified.status()).isEqualTo(304);
+      assertThat(notModified.header("ETag")).isEqualTo("\"v1\"");
+      assertThat(notModified.header("Transfer-Encoding")).isNull();
+      b.responder = ex -> Loopback.respond(ex, 200, "next".getBytes(UTF_8));
+      assertThat(client.send(get("/api/y")).read().bodyText()).isEqualTo("next");
+    }
+  }
+
+  @Test
+  void expectContinueGetsA100AndTheBodyReachesTheBackend() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      client.send("PUT /api/x HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n"
+          + "Content-Length: 4\r\n\r\n");
+      Response interim = client.read();
+      assertThat(interim.status()).isEqualTo(100);
+      Response response = client.send("data").read();
+      assertThat(response.status()).isEqualTo(200);
+    }
+    Received r = b.take();
+    assertThat(new String(r.body(), UTF_8)).isEqualTo("data");
+    assertThat(r.header("Expect")).as("answered by the gateway, not forwarded").isNull();
+  }
+
+  @Test
+  void interimResponsesFromTheBackendAreConsumedAndTheFinalOneRelayed() throws Exception {
+    RawBackend raw = closing(new RawBackend(s -> {
+      s.getOutputStream().write(("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+          + "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody").getBytes(ISO_8859_1));
+      s.getOutputStream().flush();
+    }));
+    Server gw = gateway(raw.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("body");
+    }
+  }
+
+  @Test
+  void trailersAreDroppedAndTheBodyEndsCleanly() throws Exception {
+    RawBackend raw = closing(new RawBackend(s -> {
+      s.getOutputStream().write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+          + "Trailer: X-Checksum\r\n\r\n4\r\nbody\r\n0\r\nX-Checksum: abc\r\n\r\n")
+          .getBytes(ISO_8859_1));
+      s.getOutputStream().flush();
+    }));
+    Server gw = gateway(raw.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.complete()).isTrue();
+      assertThat(response.bodyText()).isEqualTo("body");
+      assertThat(response.header("Trailer")).isNull();
+    }
+  }
+
+  @Test
+  void oversizedContentLengthIs413BeforeTheBackendIsContacted() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(1024));
+    try (RawClient client = new RawClient(gw.port())) {
+      client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5000\r\n\r\n");
+      client.send(new byte[5000]);
+      Response response = client.read();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(client.closedByServer()).isTrue();
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(b.received).as("the backend was not contacted").isEmpty();
+    assertThat(backend.inFlight()).isZero();
+    assertThat(timerCount("413", "body_too_large")).isEqualTo(1);
+  }
+
+  @Test
+  void oversizedChunkedBodyIs413AndTheConnectionCloses() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(64 * 1024));
+    try (RawClient client = new RawClient(gw.port())) {
+      client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
+      byte[] chunk = new byte[16 * 1024];
+      for (int i = 0; i < 8; i++) {
+        client.send(Integer.toHexString(chunk.length) + "\r\n").send(chunk).send("\r\n");
+      }
+      client.send("0\r\n\r\n");
+      Response response = client.read();
+      assertThat(response.status()).isEqualTo(413);
+      assertThat(client.closedByServer()).isTrue();
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(backend.inFlight()).isZero();
+  }
+
+  @Test
+  void streamsAChunkedUploadToTheBackendIntact() throws Exception {
+    Loopback.Backend b = backend();
+    Server gw = gateway(b.uri());
+    byte[] data = new byte[3 * 1024 * 1024 + 17];
+    new Random(42).nextBytes(data);
+    try (RawClient client = new RawClient(gw.port())) {
+      client.send("POST /api/upload HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n"
+          + "Content-Type: application/octet-stream\r\n\r\n");
+      for (int off = 0; off < data.length; off += 100_000) {
+        int n = Math.min(100_000, data.length - off);
+        client.send(Integer.toHexString(n) + "\r\n");
+        client.out.write(data, off, n);
+        client.send("\r\n");
+      }
+      client.send("0\r\n\r\n");
+      assertThat(client.read().status()).isEqualTo(200);
+    }
+    Received r = b.take();
+    assertThat(r.body()).isEqualTo(data);
+    assertThat(r.header("Content-Type")).isEqualTo("application/octet-stream");
+  }
+
+  @Test
+  void aServerErrorFromTheBackendIsRelayedAndCountedAsAFailure() throws Exception {
+    Loopback.Backend b = backend();
+    b.responder = ex -> Loopback.respond(ex, 503, "busy".getBytes(UTF_8));
+    AtomicReference<dev.offload.core.Outcome> outcome = new AtomicReference<>();
+    Backend target = Backend.of("b", b.uri());
+    this.backend = target;
+    OffloadRouter router = OffloadRouter.builder()
+        .route(Route.prefix("/api/"), (FailoverStrategy) (request, context) -> new Decision.Forward(
+            target, dev.offload.core.DecisionHandle.create(outcome::set)))
+        .build();
+    Server gw = closing(Loopback.gateway(OffloadExecutor.of(router), ex -> { }));
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/x")).read();
+      assertThat(response.status()).isEqualTo(503);
+      assertThat(response.bodyText()).isEqualTo("busy");
+    }
+    gw.awaitHandled(1);
+    assertThat(outcome.get()).isEqualTo(dev.offload.core.Outcome.FAILURE);
+  }
+}
