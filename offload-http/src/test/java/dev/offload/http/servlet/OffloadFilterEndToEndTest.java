@@ -38,14 +38,12 @@ import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
  * {@link OffloadFilter} with a real {@link OffloadRouter} and the real executor, in Jetty 12,
  * with a {@link MockWebServer} as the backend: every kind of decision, end to end on loopback.
  */
-@Disabled("needs OffloadExecutor")
 class OffloadFilterEndToEndTest {
   private static final long TIMEOUT_SECONDS = 10;
   private static final URI CDN = URI.create("https://cdn.example.com");
