@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Side-by-side load comparison on loopback (see LoadComparison.java): backend direct, our
+# gateway, nginx proxy_pass, and the host handler alone vs wrapped. Installs wrk and nginx from
+# Debian packages when missing, builds the benchmark jar, then runs on JDK 17 and, if present,
+# on Temurin 25. Usage: offload-bench/load-compare.sh [seconds-per-arm] [rounds]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-5}
+rounds=${2:-5}
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq wrk nginx-light >/dev/null || true
+  fi
+fi
+command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
+mvn -B -q -pl offload-bench -am package -DskipTests -Dmaven.javadoc.skip=true
+jar=offload-bench/target/benchmarks.jar
+for java in java /usr/lib/jvm/temurin-25-jdk-amd64/bin/java; do
+  if command -v "$java" >/dev/null; then
+    echo "== $("$java" -version 2>&1 | head -1)"
+    "$java" -Xms512m -Xmx512m -cp "$jar" dev.offload.bench.load.LoadComparison "$seconds" "$rounds"
+  fi
+done
