@@ -1,0 +1,128 @@
+package dev.offload.examples;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import com.sun.net.httpserver.HttpServer;
+import dev.offload.core.Backend;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.OffloadRouter;
+import dev.offload.core.Route;
+import dev.offload.core.cdn.CdnStrategy;
+import dev.offload.core.failover.FailoverStrategy;
+import dev.offload.core.guard.Guard;
+import dev.offload.http.OffloadExecutor;
+import dev.offload.http.jdk.OffloadHttpHandler;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * A live gateway on loopback: a host application on the JDK {@code HttpServer}, wrapped with
+ * offload, in front of an "orders" backend. Sends a handful of requests through it, prints what
+ * each got and why, then stops everything.
+ */
+public final class GatewayDemo {
+  private GatewayDemo() {}
+
+  /** Runs the demo, printing to {@code out}. */
+  static void run(PrintStream out) throws IOException, InterruptedException {
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+    ExecutorService threads = Executors.newFixedThreadPool(16);
+    HttpServer backend = server(threads, exchange -> respond(exchange, 200, "application/json",
+        "{\"orders\":[1,2,3],\"seenPath\":\"" + exchange.getRequestURI().getRawPath()
+            + "\",\"seenForwardedFor\":\"" + exchange.getRequestHeaders().getFirst("X-Forwarded-For")
+            + "\"}"));
+    Backend orders = Backend.builder("orders")
+        .instance(URI.create("http://127.0.0.1:" + backend.getAddress().getPort()))
+        .readTimeout(Duration.ofSeconds(5))
+        .build();
+
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    OffloadRouter router = OffloadRouter.builder()
+        .meterRegistry(registry)
+        .guard("admin-key", Guard.denyWhen(
+            r -> r.path().startsWith("/admin") && r.header("X-Admin-Key").isEmpty(),
+            401, "admin key required"))
+        .route("static", Route.get("/static/**"),
+            CdnStrategy.redirectTo(URI.create("https://cdn.example.com")))
+        .route("orders", Route.prefix("/api/orders"), FailoverStrategy.to(orders))
+        .build();
+    OffloadExecutor executor = OffloadExecutor.builder(router).meterRegistry(registry).build();
+
+    HttpHandler hostApp = exchange -> respond(exchange, 200, "text/plain",
+        "hello from the host application: " + exchange.getRequestURI());
+    HttpServer gateway = server(threads, OffloadHttpHandler.wrap(executor, hostApp));
+    String base = "http://127.0.0.1:" + gateway.getAddress().getPort();
+    out.println("gateway on " + base + ", orders backend on " + orders.primaryInstance());
+    out.println();
+
+    HttpClient client = HttpClient.newBuilder()
+        .followRedirects(HttpClient.Redirect.NEVER)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+    try {
+      for (String path : List.of("/static/app.css?v=3", "/api/orders?page=2", "/index.html",
+          "/admin/stats", "/static/%2e%2e/%2e%2e/etc/passwd")) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+            .header("X-Forwarded-For", "6.6.6.6") // spoofed: dropped, the peer is not trusted
+            .timeout(Duration.ofSeconds(10))
+            .build();
+        HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
+        out.println("GET " + path + "  ->  " + response.statusCode()
+            + response.headers().firstValue("Location").map(l -> "  Location: " + l).orElse(""));
+        out.println("  body: " + response.body().strip());
+        out.println(indent(router.explain(OffloadRequest.get(path).build()).toString()));
+        out.println();
+      }
+    } finally {
+      gateway.stop(0);
+      backend.stop(0);
+      threads.shutdownNow();
+    }
+    out.println("metrics:");
+    for (Meter meter : registry.getMeters()) {
+      out.println("  " + meter.getId().getName() + " " + meter.getId().getTags() + " = "
+          + meter.measure().iterator().next().getValue());
+    }
+  }
+
+  private static String indent(String text) {
+    return "  why: " + text.replace("\n", "\n       ");
+  }
+
+  private static HttpServer server(ExecutorService threads, HttpHandler handler)
+      throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(threads);
+    server.createContext("/", handler);
+    server.start();
+    return server;
+  }
+
+  private static void respond(HttpExchange exchange, int status, String type, String body)
+      throws IOException {
+    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", type);
+    exchange.sendResponseHeaders(status, bytes.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(bytes);
+    }
+  }
+
+  /** Runs the demo. */
+  public static void main(String[] args) throws Exception {
+    run(System.out);
+  }
+}

@@ -1,0 +1,29 @@
+package dev.offload.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+
+class GatewayDemoTest {
+
+  @Test
+  void demoGatewayRedirectsForwardsPassesThroughAndRejects() throws Exception {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    GatewayDemo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String out = bytes.toString(StandardCharsets.UTF_8);
+    assertThat(out)
+        .contains("GET /static/app.css?v=3  ->  302  Location: https://cdn.example.com/static/app.css?v=3")
+        .contains("GET /api/orders?page=2  ->  200")
+        .contains("\"seenPath\":\"/api/orders\"")
+        .contains("\"seenForwardedFor\":\"127.0.0.1\"")
+        .contains("GET /index.html  ->  200")
+        .contains("hello from the host application: /index.html")
+        .contains("GET /admin/stats  ->  401")
+        .contains("admin key required")
+        .contains("GET /api/orders/%2e%2e/%2e%2e/secret  ->  400")
+        .contains("offload.forward.requests");
+  }
+}
