@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A live gateway on loopback: a host application on the JDK {@code HttpServer}, wrapped with
@@ -89,7 +90,8 @@ public final class GatewayDemo {
     } finally {
       gateway.stop(0);
       backend.stop(0);
-      threads.shutdownNow();
+      threads.shutdown(); // let handlers finish recording their metrics before we print them
+      threads.awaitTermination(10, TimeUnit.SECONDS);
     }
     out.println("metrics:");
     for (Meter meter : registry.getMeters()) {
