@@ -23,7 +23,7 @@ class GatewayDemoTest {
         .contains("hello from the host application: /index.html")
         .contains("GET /admin/stats  ->  401")
         .contains("admin key required")
-        .contains("GET /api/orders/%2e%2e/%2e%2e/secret  ->  400")
+        .contains("GET /static/%2e%2e/%2e%2e/etc/passwd  ->  400")
         .contains("offload.forward.requests");
   }
 }
