@@ -31,7 +31,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * Cost of {@link OffloadRouter#decide} over a realistic table of 50 routes with two admitting
  * guards, for a hit on the 1st, 25th and 50th route and a miss, next to two reference operations
  * ({@code ConcurrentHashMap.get} on a small map, {@code System.nanoTime()}) so that the numbers
- * read as ratios on a noisy machine.
+ * read as ratios on a noisy machine, and {@code URI.create} of the redirect's location, which
+ * every CDN redirect pays.
  *
  * <p>One router and one set of requests are shared by all benchmark threads, as in a server. A
  * decision that holds a {@link dev.offload.core.DecisionHandle} ({@code Forward}, {@code Offload})
@@ -69,6 +70,7 @@ public class DecideBenchmark {
   private OffloadRequest miss;
   private Map<String, Integer> map;
   private String mapKey;
+  private String cdnLocation;
 
   @Setup(Level.Trial)
   public void setUp() {
@@ -191,6 +193,7 @@ public class DecideBenchmark {
       map.put(name, name.length());
     }
     mapKey = new String("orders"); // an equal key, not the identical one
+    cdnLocation = ((Decision.Redirect) router.decide(hitRoute01)).location().toString();
   }
 
   @TearDown(Level.Trial)
@@ -258,6 +261,15 @@ public class DecideBenchmark {
   @Benchmark
   public Integer refConcurrentHashMapGet() {
     return map.get(mapKey);
+  }
+
+  /**
+   * Reference: parsing the {@code Location} that {@code hitRoute01} returns, the floor of any
+   * redirect while {@code Decision.Redirect} holds a {@link URI}.
+   */
+  @Benchmark
+  public URI refUriCreate() {
+    return URI.create(cdnLocation);
   }
 
   /** Reference: one read of the system clock. */
