@@ -87,20 +87,18 @@ public final class Headers {
 
   /** Returns whether a field with this name is present. */
   public boolean contains(String name) {
-    return indexOf(lowerCase(requireNonNull(name, "name"))) >= 0;
+    return indexOf(requireNonNull(name, "name"), 0) >= 0;
   }
 
   /** Returns every value of the named field, in order; empty when absent. */
   public List<String> all(String name) {
-    String key = lowerCase(requireNonNull(name, "name"));
+    requireNonNull(name, "name");
     List<String> result = null;
-    for (int i = 0; i < keys.length; i++) {
-      if (keys[i].equals(key)) {
-        if (result == null) {
-          result = new ArrayList<>(2);
-        }
-        result.add(values[i]);
+    for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+      if (result == null) {
+        result = new ArrayList<>(2);
       }
+      result.add(values[i]);
     }
     return result == null ? List.of() : Collections.unmodifiableList(result);
   }
@@ -151,16 +149,49 @@ public final class Headers {
   }
 
   private String firstOrNull(String name) {
-    return firstLowerCase(lowerCase(requireNonNull(name, "name")));
+    int i = indexOf(requireNonNull(name, "name"), 0);
+    return i < 0 ? null : values[i];
   }
 
-  private int indexOf(String key) {
-    for (int i = 0; i < keys.length; i++) {
-      if (keys[i].equals(key)) {
+  /**
+   * Returns the index of the first field at or after {@code from} whose key equals {@code
+   * lowerCase(name)}, or -1. Guards and matchers look names up on every request, often spelled
+   * with capitals ({@code X-Api-Key}): an ASCII name is compared in place, without lower-casing
+   * it into a new string. Keys are tokens, so ASCII, lower-case.
+   */
+  private int indexOf(String name, int from) {
+    int length = name.length();
+    for (int c = 0; c < length; c++) {
+      if (name.charAt(c) >= 0x80) {
+        String key = lowerCase(name); // rare: keep exactly what lowerCase does to non-ASCII
+        for (int i = from; i < keys.length; i++) {
+          if (keys[i].equals(key)) {
+            return i;
+          }
+        }
+        return -1;
+      }
+    }
+    for (int i = from; i < keys.length; i++) {
+      if (keys[i].length() == length && equalsAsciiLowerCase(keys[i], name)) {
         return i;
       }
     }
     return -1;
+  }
+
+  /** Whether lower-case {@code key} equals ASCII {@code name} with A-Z lower-cased. */
+  private static boolean equalsAsciiLowerCase(String key, String name) {
+    for (int c = 0; c < key.length(); c++) {
+      char n = name.charAt(c);
+      if (n >= 'A' && n <= 'Z') {
+        n = (char) (n + ('a' - 'A'));
+      }
+      if (key.charAt(c) != n) {
+        return false;
+      }
+    }
+    return true;
   }
 
   static String lowerCase(String name) {

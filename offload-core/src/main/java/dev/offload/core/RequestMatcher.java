@@ -150,6 +150,8 @@ abstract class RequestMatcher {
     private final String pattern;
     private final String[] segments;
     private final boolean literalFirst;
+    /** What the path must end with (before a trailing slash): the last segment after its last *. */
+    private final String suffix;
 
     GlobPath(String pattern) {
       this.pattern = pattern;
@@ -169,6 +171,8 @@ abstract class RequestMatcher {
       }
       this.segments = parts.toArray(new String[0]);
       this.literalFirst = segments.length > 0 && segments[0].indexOf('*') < 0;
+      String last = segments.length > 0 ? segments[segments.length - 1] : ANY_SEGMENTS;
+      this.suffix = last.equals(ANY_SEGMENTS) ? "" : last.substring(last.lastIndexOf('*') + 1);
     }
 
     @Override
@@ -177,6 +181,12 @@ abstract class RequestMatcher {
       int end = path.length();
       if (end > 1 && path.charAt(end - 1) == '/') {
         end--; // a trailing slash does not make another segment
+      }
+      // the last segment of the pattern matches the last segment of the path, so the path must
+      // end with its literal tail: *.css, /**/*.map and most misses fail here, without a scan
+      int tail = end - suffix.length();
+      if (tail < 0 || !path.startsWith(suffix, tail)) {
+        return false;
       }
       return match(path, end, 0, 1);
     }
