@@ -29,6 +29,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -56,6 +57,7 @@ class OffloadFilterEndToEndTest {
   private final MockWebServer backend = new MockWebServer();
   /** Every handle the router handed out, to check that each one was completed. */
   private final List<DecisionHandle> handles = new CopyOnWriteArrayList<>();
+  private final Semaphore completions = new Semaphore(0);
   /** What the host servlet saw, one line per request. */
   private final List<String> hostSaw = new CopyOnWriteArrayList<>();
   /** What a filter mapped outside ours saw thrown through it. */
@@ -73,11 +75,16 @@ class OffloadFilterEndToEndTest {
         .route("static", Route.get("/static/**"), CdnStrategy.redirectTo(CDN))
         .route("blocked", Route.prefix("/blocked/"), OffloadStrategy.reject(429, "slow down"))
         .route("api", Route.prefix("/api/"), (request, context) -> {
-          Decision decision = forward.decide(request, context);
-          if (decision instanceof Decision.Holding holding) {
-            handles.add(holding.handle());
-          }
-          return decision;
+          // the executor completes the handle after the last byte went out, so a test that got
+          // the response must wait for the completion: count them
+          Decision.Forward decision = (Decision.Forward) forward.decide(request, context);
+          DecisionHandle inner = decision.handle();
+          DecisionHandle recorded = DecisionHandle.create(outcome -> {
+            inner.complete(outcome);
+            completions.release();
+          });
+          handles.add(recorded);
+          return new Decision.Forward(decision.backend(), recorded);
         })
         .build(); // everything else passes through to the host servlet
 
@@ -188,6 +195,7 @@ class OffloadFilterEndToEndTest {
     assertThat(received.getTarget()).isEqualTo("/api/items?x=%2F");
     assertThat(received.getBody().utf8()).isEqualTo("new item");
     assertThat(hostSaw).isEmpty();
+    assertThat(completions.tryAcquire(1, TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
     assertThat(api.inFlight()).isZero();
   }
@@ -211,6 +219,7 @@ class OffloadFilterEndToEndTest {
         assertThat(response.head().status()).isEqualTo(502);
       }
     }
+    assertThat(completions.tryAcquire(1, TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
     assertThat(api.inFlight()).isZero();
   }
@@ -225,6 +234,7 @@ class OffloadFilterEndToEndTest {
 
     assertThat(response.statusCode()).isEqualTo(500);
     assertThat(thrownOutside.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isSameAs(hostFailure);
+    assertThat(completions.tryAcquire(1, TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
     assertThat(api.inFlight()).isZero();
   }
