@@ -13,7 +13,7 @@ import java.util.Map;
  * <pre>{@code
  * Decision d = router.decide(request);
  * if (d instanceof Decision.Redirect redirect) {
- *   assertThat(redirect.location()).hasHost("cdn.example.com");
+ *   assertThat(redirect.locationUri()).hasHost("cdn.example.com");
  * }
  * }</pre>
  *
@@ -80,15 +80,19 @@ public sealed interface Decision
   /**
    * Answer with a redirect, e.g. to the CDN.
    *
+   * <p>The location is kept as the string that goes into the {@code Location} header, so that
+   * deciding a redirect does not parse a URI per request; {@link #locationUri()} parses it.
+   *
    * @param status a 3xx status: 301, 302, 303, 307 or 308
-   * @param location the absolute target
+   * @param location the absolute target, printable ASCII only (percent-encode the rest)
    * @param headers extra response headers, such as {@code Cache-Control}
    */
-  record Redirect(int status, URI location, Headers headers) implements Decision {
+  record Redirect(int status, String location, Headers headers) implements Decision {
     /**
      * Checks the values.
      *
-     * @throws IllegalArgumentException for another status or a relative location
+     * @throws IllegalArgumentException for another status, a location that is not absolute or
+     *     that holds a space, a control character or non-ASCII
      */
     public Redirect {
       requireNonNull(location, "location");
@@ -97,14 +101,43 @@ public sealed interface Decision
         throw new IllegalArgumentException(
             "redirect status must be 301, 302, 303, 307 or 308, got " + status);
       }
-      if (!location.isAbsolute()) {
-        throw new IllegalArgumentException("redirect location must be absolute, got " + location);
+      if (!isAbsolute(location)) {
+        throw new IllegalArgumentException(
+            "redirect location must be an absolute URI in printable ASCII, got '" + location + "'");
       }
+    }
+
+    /** A redirect to {@code location}, which must be absolute. */
+    public Redirect(int status, URI location, Headers headers) {
+      this(status, requireNonNull(location, "location").toASCIIString(), headers);
+    }
+
+    /** Returns the location parsed as a URI. */
+    public URI locationUri() {
+      return URI.create(location);
     }
 
     @Override
     public Kind kind() {
       return Kind.REDIRECT;
+    }
+
+    /** {@code scheme ":" ...} (RFC 3986 section 3.1) with only printable ASCII after it. */
+    private static boolean isAbsolute(String location) {
+      int colon = location.indexOf(':');
+      if (colon < 1 || !Character.isLetter(location.charAt(0))) {
+        return false;
+      }
+      for (int i = 0; i < location.length(); i++) {
+        char c = location.charAt(i);
+        if (c <= ' ' || c >= 0x7f) {
+          return false;
+        }
+        if (i < colon && !(Character.isLetterOrDigit(c) || c == '+' || c == '-' || c == '.')) {
+          return false;
+        }
+      }
+      return true;
     }
   }
 

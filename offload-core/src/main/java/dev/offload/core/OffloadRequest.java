@@ -51,6 +51,7 @@ public final class OffloadRequest {
   private final String rawQuery;
   private final String targetError;
   private final Headers headers;
+  private final OptionalLong contentLength;
   private final InetAddress clientAddress;
   private final String scheme;
   private final String host;
@@ -64,6 +65,7 @@ public final class OffloadRequest {
     this.rawPath = b.rawPath;
     this.rawQuery = b.rawQuery;
     this.headers = b.headers.build();
+    this.contentLength = parseContentLength(headers);
     this.clientAddress = b.clientAddress;
     this.scheme = b.scheme;
     this.host = b.host != null ? b.host : hostFromHeader(headers);
@@ -85,6 +87,7 @@ public final class OffloadRequest {
     this.rawQuery = base.rawQuery;
     this.targetError = base.targetError;
     this.headers = base.headers;
+    this.contentLength = base.contentLength;
     this.clientAddress = base.clientAddress;
     this.scheme = base.scheme;
     this.host = base.host;
@@ -214,6 +217,11 @@ public final class OffloadRequest {
 
   /** Returns the declared {@code Content-Length}, if present and a valid number. */
   public OptionalLong contentLength() {
+    return contentLength;
+  }
+
+  /** Parsed once, when the request is built: guards ask for it on every request. */
+  private static OptionalLong parseContentLength(Headers headers) {
     String value = headers.firstLowerCase("content-length");
     if (value == null) {
       return OptionalLong.empty();

@@ -1,6 +1,7 @@
 package dev.offload.core;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -22,10 +23,11 @@ abstract class RequestMatcher {
   }
 
   /**
-   * The literal first path segment every matching request has, or null when there is none. The
-   * router indexes routes by it, so a table of many routes costs few tests per request.
+   * The literal first path segments, one of which every matching request has, or null when
+   * there is no such set. The router indexes routes by them, so a table of many routes costs few
+   * tests per request.
    */
-  String firstSegment() {
+  Set<String> firstSegments() {
     return null;
   }
 
@@ -95,8 +97,8 @@ abstract class RequestMatcher {
     }
 
     @Override
-    String firstSegment() {
-      return segmentOf(path);
+    Set<String> firstSegments() {
+      return Set.of(segmentOf(path));
     }
   }
 
@@ -130,8 +132,8 @@ abstract class RequestMatcher {
     }
 
     @Override
-    String firstSegment() {
-      return prefix.isEmpty() ? null : segmentOf(prefix);
+    Set<String> firstSegments() {
+      return prefix.isEmpty() ? null : Set.of(segmentOf(prefix));
     }
 
     @Override
@@ -268,8 +270,8 @@ abstract class RequestMatcher {
     }
 
     @Override
-    String firstSegment() {
-      return literalFirst ? segments[0] : null;
+    Set<String> firstSegments() {
+      return literalFirst ? Set.of(segments[0]) : null;
     }
 
     @Override
@@ -486,16 +488,21 @@ abstract class RequestMatcher {
       return "matches";
     }
 
-    /** Every matching request has the first literal segment that any part requires. */
+    /** Every matching request has a first segment that each part with such a set allows. */
     @Override
-    String firstSegment() {
+    Set<String> firstSegments() {
+      Set<String> common = null;
       for (RequestMatcher part : parts) {
-        String segment = part.firstSegment();
-        if (segment != null) {
-          return segment;
+        Set<String> segments = part.firstSegments();
+        if (segments != null) {
+          if (common == null) {
+            common = new HashSet<>(segments);
+          } else {
+            common.retainAll(segments);
+          }
         }
       }
-      return null;
+      return common;
     }
   }
 
@@ -524,17 +531,18 @@ abstract class RequestMatcher {
       return "none of (" + describe() + ") matched";
     }
 
-    /** Only a segment that every alternative requires. */
+    /** The union of the alternatives' sets, when every alternative has one. */
     @Override
-    String firstSegment() {
-      String common = parts[0].firstSegment();
+    Set<String> firstSegments() {
+      Set<String> union = new HashSet<>();
       for (RequestMatcher part : parts) {
-        String segment = part.firstSegment();
-        if (segment == null || !segment.equals(common)) {
+        Set<String> segments = part.firstSegments();
+        if (segments == null) {
           return null;
         }
+        union.addAll(segments);
       }
-      return common;
+      return union;
     }
   }
 

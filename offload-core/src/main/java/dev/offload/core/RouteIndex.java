@@ -4,9 +4,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Routes indexed by the literal first path segment they require, so that {@code decide} tests
+ * Routes indexed by the literal first path segments they allow, so that {@code decide} tests
  * only the routes that can match: a table of 50 routes costs one hash probe and a few tests, not
  * 50 scans. Routes without a literal first segment are candidates for every path. The candidate
  * lists keep the table's order, so the first match is the same as in a full scan. Lookups do not
@@ -22,11 +23,14 @@ final class RouteIndex {
     Map<String, List<Integer>> bySegment = new HashMap<>();
     List<Integer> wildcard = new ArrayList<>();
     for (int i = 0; i < matchers.size(); i++) {
-      String segment = matchers.get(i).firstSegment();
-      if (segment == null) {
+      Set<String> segments = matchers.get(i).firstSegments();
+      if (segments == null) {
         wildcard.add(i);
       } else {
-        bySegment.computeIfAbsent(segment, s -> new ArrayList<>()).add(i);
+        // an And of disjoint segments matches nothing: then it is in no list at all
+        for (String segment : segments) {
+          bySegment.computeIfAbsent(segment, s -> new ArrayList<>()).add(i);
+        }
       }
     }
     this.others = toArray(wildcard);

@@ -105,5 +105,9 @@ class DecisionHandleTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("200");
     assertThatThrownBy(() -> new Decision.Redirect(302, URI.create("/relative"), Headers.empty()))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absolute");
+    assertThatThrownBy(() -> new Decision.Redirect(302, "https://x/a\r\nSet-Cookie: y", Headers.empty()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("printable ASCII");
+    assertThatThrownBy(() -> new Decision.Redirect(302, "//evil.example/x", Headers.empty()))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("absolute");
   }
 }

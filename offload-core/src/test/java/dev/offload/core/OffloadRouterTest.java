@@ -45,7 +45,8 @@ class OffloadRouterTest {
     Decision css = router.decide(OffloadRequest.get("/static/app.css").header("Accept", "text/css").build());
     assertThat(css).isInstanceOfSatisfying(Decision.Redirect.class, r -> {
       assertThat(r.status()).isEqualTo(302);
-      assertThat(r.location()).isEqualTo(URI.create("https://cdn.example.com/static/app.css"));
+      assertThat(r.location()).isEqualTo("https://cdn.example.com/static/app.css");
+      assertThat(r.locationUri().getHost()).isEqualTo("cdn.example.com");
     });
 
     Decision image = router.decide(OffloadRequest.post("/api/images/42/resize").build());
@@ -82,8 +83,19 @@ class OffloadRouterTest {
         .build();
     Decision.Redirect r = (Decision.Redirect) router.decide(
         OffloadRequest.get("/static//evil.com/x.css?v=3").build());
-    assertThat(r.location().getHost()).isEqualTo("cdn.example.com");
-    assertThat(r.location().toString()).isEqualTo("https://cdn.example.com/assets/static/evil.com/x.css?v=3");
+    assertThat(r.locationUri().getHost()).isEqualTo("cdn.example.com");
+    assertThat(r.location()).isEqualTo("https://cdn.example.com/assets/static/evil.com/x.css?v=3");
+  }
+
+  @Test
+  void redirectEncodesQueryCharactersALocationMustNotHold() {
+    OffloadRouter router = OffloadRouter.builder()
+        .route(Route.get("/static/**"), CdnStrategy.redirectTo(CDN))
+        .build();
+    Decision.Redirect r = (Decision.Redirect) router.decide(
+        OffloadRequest.get("/static/a.css?q=a b\"|é&ok=1%20").build());
+    assertThat(r.location()).isEqualTo("https://cdn.example.com/static/a.css?q=a%20b%22%7C%C3%A9&ok=1%20");
+    assertThat(r.locationUri().getRawQuery()).isEqualTo("q=a%20b%22%7C%C3%A9&ok=1%20");
   }
 
   @Test
@@ -341,13 +353,15 @@ class OffloadRouterTest {
   @Test
   void indexedLookupAgreesWithAFullScan() {
     OffloadRouter.Builder builder = OffloadRouter.builder();
-    String[] segments = {"api", "static", "img", "v1", "admin", "a", ""};
+    String[] segments = {"api", "static", "img", "v1", "admin", "a", "", "other"};
     List<Route> routes = List.of(
         Route.prefix("/api/"), Route.get("/static/**"), Route.path("*.png"),
         Route.exact("/"), Route.prefix("/v1/").and(Route.header("X-A")),
         Route.path("/*/img/*.png"), Route.prefix("/admin"), Route.extensions("css"),
         Route.prefix("/api/").or(Route.prefix("/v1/")), Route.not(Route.prefix("/a/")),
-        Route.host("example.com").and(Route.prefix("/img/")), Route.prefix("/a/"));
+        Route.host("example.com").and(Route.prefix("/img/")), Route.prefix("/a/"),
+        Route.exact("/v1").or(Route.prefix("/img/")), Route.prefix("/api/").and(Route.prefix("/v1/")),
+        Route.prefix("/a/").and(Route.exact("/a").or(Route.prefix("/static/"))));
     for (int i = 0; i < routes.size(); i++) {
       builder.route("r" + i, routes.get(i), OffloadStrategy.reject(400 + i, "r" + i));
     }

@@ -220,7 +220,7 @@ public final class OffloadExecutor {
   private static void redirect(ServerExchange exchange, Decision.Redirect redirect)
       throws IOException {
     Headers headers =
-        redirect.headers().toBuilder().set("Location", redirect.location().toASCIIString()).build();
+        redirect.headers().toBuilder().set("Location", redirect.location()).build();
     exchange.startResponse(redirect.status(), headers, 0);
     exchange.responseBody().close();
   }

@@ -54,8 +54,11 @@ public interface CdnStrategy extends OffloadStrategy {
     return new CdnStrategy() {
       @Override
       public Decision decide(OffloadRequest request, DecisionContext context) {
-        String query = request.rawQuery().map(q -> "?" + q).orElse("");
-        URI location = URI.create(prefix + request.encodedPath() + query);
+        String path = request.encodedPath();
+        String query = request.rawQuery().orElse(null);
+        String location = query == null
+            ? prefix.concat(path)
+            : prefix + path + '?' + safeQuery(query);
         return new Decision.Redirect(302, location, Headers.empty());
       }
 
@@ -80,6 +83,37 @@ public interface CdnStrategy extends OffloadStrategy {
         return "CdnStrategy.serve(" + response + ")";
       }
     };
+  }
+
+  /**
+   * The raw query as a client sent it may hold characters that a {@code Location} must not
+   * (space, quotes, non-ASCII): percent-encode those, keep everything else as it was.
+   */
+  private static String safeQuery(String query) {
+    for (int i = 0; i < query.length(); i++) {
+      if (!isQueryChar(query.charAt(i))) {
+        return escapeQuery(query);
+      }
+    }
+    return query;
+  }
+
+  private static String escapeQuery(String query) {
+    StringBuilder sb = new StringBuilder(query.length() + 16);
+    for (byte b : query.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+      char c = (char) (b & 0xff);
+      if (isQueryChar(c)) {
+        sb.append(c);
+      } else {
+        sb.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xf, 16)))
+            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
+      }
+    }
+    return sb.toString();
+  }
+
+  private static boolean isQueryChar(char c) {
+    return c > ' ' && c < 0x7f && "\"<>\\^`{|}".indexOf(c) < 0;
   }
 
   private static String stripTrailingSlash(String path) {
