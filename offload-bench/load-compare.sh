@@ -15,9 +15,14 @@ fi
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)"; exit 1; }
 mvn -B -q -pl offload-bench -am package -DskipTests -Dmaven.javadoc.skip=true
 jar=offload-bench/target/benchmarks.jar
-for java in java /usr/lib/jvm/temurin-25-jdk-amd64/bin/java; do
-  if command -v "$java" >/dev/null; then
-    echo "== $("$java" -version 2>&1 | head -1)"
-    "$java" -Xms512m -Xmx512m -cp "$jar" dev.offload.bench.load.LoadComparison "$seconds" "$rounds"
-  fi
-done
+run() { # java, virtual threads?
+  echo "== $("$1" -version 2>&1 | head -1), virtual threads: $2"
+  "$1" -Xms512m -Xmx512m -Doffload.bench.virtualThreads="$2" -cp "$jar" \
+    dev.offload.bench.load.LoadComparison "$seconds" "$rounds"
+}
+run java false
+jdk25=/usr/lib/jvm/temurin-25-jdk-amd64/bin/java
+if [ -x "$jdk25" ]; then
+  run "$jdk25" false
+  run "$jdk25" true
+fi

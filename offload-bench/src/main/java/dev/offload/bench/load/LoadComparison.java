@@ -220,7 +220,7 @@ public final class LoadComparison {
   private static HttpServer start(HttpHandler handler, List<AutoCloseable> closers)
       throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
-    ExecutorService pool = Executors.newFixedThreadPool(SERVER_THREADS);
+    ExecutorService pool = serverThreads();
     server.setExecutor(pool);
     server.createContext("/", handler);
     server.start();
@@ -230,6 +230,25 @@ public final class LoadComparison {
     });
     return server;
   }
+
+  /**
+   * The servers' handler threads: a fixed pool of platform threads, or, with {@code
+   * -Doffload.bench.virtualThreads=true} on JDK 21+, a virtual thread per request (looked up
+   * reflectively: this module compiles for Java 17). Every arm gets the same kind.
+   */
+  private static ExecutorService serverThreads() {
+    if (VIRTUAL) {
+      try {
+        return (ExecutorService) Executors.class
+            .getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
+      } catch (ReflectiveOperationException e) {
+        throw new IllegalStateException("virtual threads need JDK 21+", e);
+      }
+    }
+    return Executors.newFixedThreadPool(SERVER_THREADS);
+  }
+
+  private static final boolean VIRTUAL = Boolean.getBoolean("offload.bench.virtualThreads");
 
   private static String url(HttpServer server) {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/hello";
