@@ -216,6 +216,21 @@ class ExecutorTest {
 
   @ParameterizedTest
   @EnumSource(Gateway.class)
+  void aConnectionCloseFieldInTheAnswerClosesTheConnection(Gateway server) throws Exception {
+    // ServerExchange.startResponse: Connection: close asks the adapter to close after the
+    // response. No request body is left unread here, so nothing else would make a server close.
+    Gateway.Running gw = gateway(server, (request, context) ->
+        new Decision.Reject(503, "shedding load", Map.of("Connection", "close")));
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send("GET /x/a HTTP/1.1\r\nHost: a\r\n\r\n").read();
+      assertThat(response.status()).isEqualTo(503);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      assertThat(client.closedByServer()).isTrue();
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Gateway.class)
   void serveCachedWritesTheResponseAndCompletesTheHandle(Gateway server) throws Exception {
     CachedResponse cached = CachedResponse.of(200, Headers.of("Content-Type", "text/plain"),
         "cached!".getBytes(UTF_8));
