@@ -527,6 +527,25 @@ class ForwardingTest {
   }
 
   @Test
+  void aMalformedChunkedBodyIs400AndWhatFollowsIsNeverReadAsARequest() throws Exception {
+    Loopback.Backend b = backend();
+    Gateway.Running gw = gateway(b.uri());
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n"
+          + "GET /api/smuggled HTTP/1.1\r\nHost: gw\r\n\r\n").read();
+      assertThat(response.status()).isEqualTo(400);
+      assertThat(response.header("Content-Type")).isEqualTo("application/problem+json");
+      assertThat(response.bodyText()).contains("request body").doesNotContain("Exception");
+      assertThat(client.closedByServer()).isTrue();
+    }
+    lastGateway.awaitHandled(1);
+    assertThat(b.received).as("neither the POST nor the pipelined GET was forwarded").isEmpty();
+    assertThat(timerCount("400", "bad_request")).isEqualTo(1);
+    assertThat(backend.inFlight()).isZero();
+  }
+
+  @Test
   void oversizedChunkedBodyIs413AndTheConnectionCloses() throws Exception {
     Loopback.Backend b = backend();
     Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(64 * 1024));
