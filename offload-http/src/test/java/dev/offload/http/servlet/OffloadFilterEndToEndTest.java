@@ -29,6 +29,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockWebServer;
@@ -60,6 +61,8 @@ class OffloadFilterEndToEndTest {
   private final List<String> hostSaw = new CopyOnWriteArrayList<>();
   /** What a filter mapped outside ours saw thrown through it. */
   private final CompletableFuture<Throwable> thrownOutside = new CompletableFuture<>();
+  /** Released each time the chain through our filter returned or threw. */
+  private final Semaphore finished = new Semaphore(0);
   private final RuntimeException hostFailure = new IllegalStateException("host servlet failed");
   private Backend api;
   private TestJetty jetty;
@@ -106,8 +109,19 @@ class OffloadFilterEndToEndTest {
       } catch (IOException | ServletException | RuntimeException e) {
         thrownOutside.complete(e);
         throw e;
+      } finally {
+        finished.release();
       }
     };
+  }
+
+  /**
+   * Waits until {@code n} exchanges left the filter chain: the client can see the whole response
+   * before the gateway's thread has completed the handle.
+   */
+  private void awaitFinished(int n) throws InterruptedException {
+    assertThat(finished.tryAcquire(n, TIMEOUT_SECONDS, TimeUnit.SECONDS))
+        .as("the gateway finished %d exchange(s)", n).isTrue();
   }
 
   /** The host's own servlet: echoes what it got, and throws under {@code /boom}. */
@@ -188,6 +202,7 @@ class OffloadFilterEndToEndTest {
     assertThat(received.getTarget()).isEqualTo("/api/items?x=%2F");
     assertThat(received.getBody().utf8()).isEqualTo("new item");
     assertThat(hostSaw).isEmpty();
+    awaitFinished(1);
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
     assertThat(api.inFlight()).isZero();
   }
@@ -211,6 +226,7 @@ class OffloadFilterEndToEndTest {
         assertThat(response.head().status()).isEqualTo(502);
       }
     }
+    awaitFinished(1);
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
     assertThat(api.inFlight()).isZero();
   }
@@ -225,6 +241,7 @@ class OffloadFilterEndToEndTest {
 
     assertThat(response.statusCode()).isEqualTo(500);
     assertThat(thrownOutside.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isSameAs(hostFailure);
+    awaitFinished(2);
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
     assertThat(api.inFlight()).isZero();
   }
