@@ -1,5 +1,7 @@
 package dev.offload.http;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.offload.http.Loopback.Received;
@@ -114,7 +116,7 @@ enum Gateway {
 
     /** A host that answers 200 with {@code body}. */
     static Host answering(String body) {
-      Reply reply = new Reply(200, body.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      Reply reply = new Reply(200, body.getBytes(UTF_8));
       return request -> reply;
     }
   }
