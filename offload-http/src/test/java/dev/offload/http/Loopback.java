@@ -5,7 +5,6 @@ import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
-import dev.offload.http.jdk.OffloadHttpHandler;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -74,11 +73,6 @@ final class Loopback {
       server.stop(0);
       threads.shutdownNow();
     }
-  }
-
-  /** A gateway: the JDK server with the host's handler wrapped by the executor. */
-  static Server gateway(OffloadExecutor executor, HttpHandler host) throws IOException {
-    return new Server(OffloadHttpHandler.wrap(executor, host));
   }
 
   /** What a backend received. */
@@ -279,6 +273,20 @@ final class Loopback {
     }
 
     Response read() throws IOException {
+      return read(false);
+    }
+
+    /** Reads one response, or returns null when the server closed the connection without one. */
+    Response readOrClosed() throws IOException {
+      in.mark(1);
+      try {
+        if (in.read() < 0) {
+          return null;
+        }
+      } catch (java.net.SocketException e) {
+        return null;
+      }
+      in.reset();
       return read(false);
     }
 

@@ -78,20 +78,22 @@ import okio.BufferedSource;
  *       {@code Via} and {@code X-Real-IP} from the client are dropped, unless the socket peer is a
  *       trusted proxy: then the chains are appended to and the single-valued ones kept.
  *   <li>Failures: request body over the limit: 413 and {@code Connection: close} (before
- *       contacting the backend when {@code Content-Length} says so); connect failure or a bad
+ *       contacting the backend when {@code Content-Length} says so); a request body that cannot
+ *       be read (malformed chunking, cut short) or a {@code GET}/{@code HEAD} with a body: 400
+ *       and {@code Connection: close}; connect failure or a bad
  *       response: 502; timeout: 504; all with problem bodies. After the response has started, any
  *       failure aborts the client's connection so a truncated body never looks complete.
  * </ul>
  *
  * <p>The forward's {@link DecisionHandle} is completed exactly once: {@code SUCCESS} when a
  * response under 500 was relayed completely, {@code FAILURE} for a 5xx or a backend failure,
- * {@code DROPPED} when the client left or sent too much.
+ * {@code DROPPED} when the client left, sent too much or sent a body that cannot be read.
  *
  * <p>Metrics, when a registry is set: {@value #REQUESTS_METER} (timer; tags {@code backend},
  * {@code status} — the status sent to the client, or {@code none} — and {@code outcome}: {@code
  * success}, {@code server_error}, {@code connect_error}, {@code timeout}, {@code bad_response},
- * {@code reset}, {@code body_too_large}, {@code client_gone}, {@code error}) and {@value
- * #ACTIVE_METER} (gauge of requests being forwarded; tag {@code backend}).
+ * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code error})
+ * and {@value #ACTIVE_METER} (gauge of requests being forwarded; tag {@code backend}).
  *
  * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
  * once per backend for its timeouts, all sharing one connection pool.
@@ -260,8 +262,13 @@ public final class Forwarder {
             "request body is larger than " + maxRequestBodyBytes + " bytes", true);
       }
       if (body != null && body.clientFailed()) {
-        exchange.abort();
-        return Ending.of("client_gone", Outcome.DROPPED, -1);
+        // The client's body broke off or is malformed (a bad chunk). Nothing was sent yet, so
+        // answer 400 and close: where the next request would start is unknown. A client that
+        // left never reads it, and a failed write aborts the exchange. Aborting here instead
+        // would leave the answer to the server: Jetty sends its own 500 error page.
+        Ending answered = problem(exchange, 400, "bad_request", Outcome.DROPPED,
+            "the request body could not be read", true);
+        return answered.status() < 0 ? Ending.of("client_gone", Outcome.DROPPED, -1) : answered;
       }
       if (isTimeout(e)) {
         return problem(exchange, 504, "timeout", Outcome.FAILURE,

@@ -9,8 +9,11 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 
-/** An embedded Jetty 12 (ee10) on 127.0.0.1 and an ephemeral port, for tests. */
-final class TestJetty implements AutoCloseable {
+/**
+ * An embedded Jetty 12 (ee10) on 127.0.0.1 and an ephemeral port, for tests; public so that the
+ * server-agnostic tests in {@code dev.offload.http} can run their gateway on it too.
+ */
+public final class TestJetty implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
 
@@ -20,7 +23,7 @@ final class TestJetty implements AutoCloseable {
   }
 
   /** Starts a server whose root context is configured by {@code setup}. */
-  static TestJetty start(Consumer<ServletContextHandler> setup) throws Exception {
+  public static TestJetty start(Consumer<ServletContextHandler> setup) throws Exception {
     return start(setup, false);
   }
 
@@ -47,7 +50,7 @@ final class TestJetty implements AutoCloseable {
     return new TestJetty(server, connector);
   }
 
-  int port() {
+  public int port() {
     return connector.getLocalPort();
   }
 
