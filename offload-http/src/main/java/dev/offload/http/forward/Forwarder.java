@@ -115,8 +115,8 @@ public final class Forwarder {
   private static final int BUFFER_SIZE = 16 * 1024;
 
   private final OkHttpClient client;
-  private final ConcurrentMap<Backend, OkHttpClient> clients =
-      new MapMaker().weakKeys().makeMap();
+  /** Per backend, built once: its client (timeouts) and its parsed base URL. */
+  private final ConcurrentMap<Backend, Upstream> upstreams = new MapMaker().weakKeys().makeMap();
   private final long maxRequestBodyBytes;
   private final TrustedProxies trustedProxies;
   private final MeterRegistry registry;
@@ -233,9 +233,10 @@ public final class Forwarder {
     if (hasBody) {
       body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes);
     }
+    Upstream upstream = upstreamFor(backend);
     Request.Builder builder =
         new Request.Builder()
-            .url(target(backend.primaryInstance(), request))
+            .url(target(upstream.base, upstream.basePath, request))
             .headers(requestHeaders(request, exchange));
     try {
       builder.method(method, body);
@@ -255,7 +256,7 @@ public final class Forwarder {
 
     Response response;
     try {
-      response = clientFor(backend).newCall(backendRequest).execute();
+      response = upstream.client.newCall(backendRequest).execute();
     } catch (IOException e) {
       if (body != null && body.tooLarge()) {
         return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
@@ -390,14 +391,20 @@ public final class Forwarder {
   /** The backend URL: its base plus the normalized path and raw query; nothing else. */
   static HttpUrl target(URI instance, OffloadRequest request) {
     HttpUrl base = HttpUrl.get(instance.toString());
-    String basePath = base.encodedPath();
-    if (basePath.endsWith("/")) {
-      basePath = basePath.substring(0, basePath.length() - 1);
-    }
+    return target(base, basePath(base), request);
+  }
+
+  private static HttpUrl target(HttpUrl base, String basePath, OffloadRequest request) {
     return base.newBuilder()
-        .encodedPath(basePath + request.encodedPath())
+        .encodedPath(basePath.isEmpty() ? request.encodedPath() : basePath + request.encodedPath())
         .encodedQuery(request.rawQuery().orElse(null))
         .build();
+  }
+
+  /** The base's path without a trailing slash, so that appending the request's path works. */
+  private static String basePath(HttpUrl base) {
+    String path = base.encodedPath();
+    return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
   }
 
   private okhttp3.Headers requestHeaders(OffloadRequest request, ServerExchange exchange) {
@@ -499,18 +506,26 @@ public final class Forwarder {
     return out.build();
   }
 
-  private OkHttpClient clientFor(Backend backend) {
-    return clients.computeIfAbsent(
-        backend,
-        b ->
-            client
-                .newBuilder()
-                .connectTimeout(b.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .readTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .writeTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .callTimeout(b.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                .build());
+  private Upstream upstreamFor(Backend backend) {
+    Upstream upstream = upstreams.get(backend);
+    return upstream != null ? upstream : upstreams.computeIfAbsent(backend, this::upstream);
   }
+
+  private Upstream upstream(Backend b) {
+    OkHttpClient derived =
+        client
+            .newBuilder()
+            .connectTimeout(b.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .readTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .writeTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .callTimeout(b.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .build();
+    HttpUrl base = HttpUrl.get(b.primaryInstance().toString());
+    return new Upstream(derived, base, basePath(base));
+  }
+
+  /** A backend's client and parsed base URL. */
+  private record Upstream(OkHttpClient client, HttpUrl base, String basePath) {}
 
   private AtomicInteger activeCount(String backend) {
     AtomicInteger count = active.get(backend);
