@@ -45,6 +45,12 @@ import java.io.IOException;
  * container abort the client's connection: a truncated body never looks complete. A host filter
  * mapped outside this one must not swallow that exception.
  *
+ * <p>The client address comes from {@code getRemoteAddr()}, which must be the socket peer: do
+ * not enable a container feature that rewrites it from request headers (Jetty's {@code
+ * ForwardedRequestCustomizer}, Tomcat's {@code RemoteIpValve}), or a client could spoof it.
+ * Configure {@code OffloadExecutor.Builder.trustedProxies} instead: offload then resolves the
+ * client from {@code X-Forwarded-For} itself, trusting only the proxies named there.
+ *
  * <p>Thread-safe and stateless: one instance serves every request; {@link #init} and {@link
  * #destroy} do nothing (the router and executor outlive the filter and are owned by the caller).
  */
