@@ -197,11 +197,14 @@ public sealed interface Decision
     /**
      * Checks the values.
      *
-     * @throws IllegalArgumentException if {@code status} is not in 400..599
+     * @throws IllegalArgumentException if {@code status} is not in 400..599, a header name is not
+     *     a token or a header value holds CR, LF or NUL
      */
     public Reject {
       requireNonNull(reason, "reason");
       headers = Map.copyOf(requireNonNull(headers, "headers"));
+      Headers.Builder check = Headers.builder(); // names are tokens, values hold no CR/LF/NUL
+      headers.forEach(check::add);
       if (status < 400 || status > 599) {
         throw new IllegalArgumentException("reject status must be in 400..599, got " + status);
       }

@@ -3,7 +3,6 @@ package dev.offload.core;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.net.InetAddresses;
-import com.google.common.net.UrlEscapers;
 import dev.offload.core.internal.PathNormalizer;
 import java.net.InetAddress;
 import java.net.URLDecoder;
@@ -48,6 +47,8 @@ public final class OffloadRequest {
   private final String method;
   private final String rawPath;
   private final String path;
+  private final String encodedPath;
+  private final boolean pathRewritten;
   private final String rawQuery;
   private final String targetError;
   private final Headers headers;
@@ -77,6 +78,8 @@ public final class OffloadRequest {
       error = PathNormalizer.checkQuery(rawQuery);
     }
     this.path = normalized.path() != null ? normalized.path() : rawPath;
+    this.encodedPath = normalized.encodedPath() != null ? normalized.encodedPath() : rawPath;
+    this.pathRewritten = normalized.rewritten();
     this.targetError = error;
   }
 
@@ -84,6 +87,8 @@ public final class OffloadRequest {
     this.method = base.method;
     this.rawPath = base.rawPath;
     this.path = path;
+    this.encodedPath = base.encodedPath;
+    this.pathRewritten = base.pathRewritten;
     this.rawQuery = base.rawQuery;
     this.targetError = base.targetError;
     this.headers = base.headers;
@@ -151,24 +156,22 @@ public final class OffloadRequest {
   }
 
   /**
-   * Returns the normalized path percent-encoded for a request line or a URL (segments encoded,
-   * slashes kept), e.g. for forwarding or a redirect.
+   * Returns the normalized path as the client encoded it, for a request line or a URL: dot
+   * segments removed and slashes merged, but every segment kept with the client's own
+   * percent-escapes (an encoded {@code %3B} stays encoded, never becoming a {@code ;}); only
+   * non-ASCII characters are percent-encoded.
    */
   public String encodedPath() {
-    if (path.equals(rawPath)) {
-      return path;
-    }
-    StringBuilder sb = new StringBuilder(path.length() + 8);
-    int start = 1;
-    while (start <= path.length()) {
-      int end = path.indexOf('/', start);
-      if (end < 0) {
-        end = path.length();
-      }
-      sb.append('/').append(UrlEscapers.urlPathSegmentEscaper().escape(path.substring(start, end)));
-      start = end + 1;
-    }
-    return sb.toString();
+    return encodedPath;
+  }
+
+  /**
+   * Returns whether the raw path names its resource the way {@link #path()} does: no dot
+   * segments, no repeated slashes. A request passed through to the host with a non-canonical path
+   * would be read by the host differently than the router read it, so the router refuses those.
+   */
+  public boolean hasCanonicalPath() {
+    return !pathRewritten;
   }
 
   /** Returns the raw query string without the {@code ?}, if the target had one. */
@@ -396,6 +399,9 @@ public final class OffloadRequest {
      */
     public Builder clientAddress(String ip) {
       requireNonNull(ip, "ip");
+      if (!InetAddresses.isInetAddress(ip)) {
+        throw new IllegalArgumentException("clientAddress must be an IP literal, got '" + ip + "'");
+      }
       this.clientAddress = InetAddresses.forString(ip);
       return this;
     }

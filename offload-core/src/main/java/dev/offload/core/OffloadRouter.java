@@ -33,9 +33,10 @@ import java.util.Set;
  * }</pre>
  *
  * <p>Before anything else, a request whose target was refused by normalization
- * ({@link OffloadRequest#targetError()}) is rejected with 400, and a path with parameters
- * ({@code ;}) that falls under a route protecting a prefix is rejected with 400, since servers
- * disagree about what such a path means.
+ * ({@link OffloadRequest#targetError()}) is rejected with 400, and so is a path with parameters
+ * ({@code ;}), since servers disagree about what such a path means (see {@link
+ * Builder#allowPathParameters}). A pass-through whose raw path is not canonical (dot segments,
+ * repeated slashes) is rejected with 400 too: the host would read another path than the guards.
  *
  * <p>A strategy or guard that throws (or returns null) does not take the router down: the
  * decision becomes a 500 {@link Decision.Reject}, the failure is logged and counted in
@@ -54,6 +55,7 @@ public final class OffloadRouter {
   private final CompiledRoute[] routes;
   private final RouteIndex index;
   private final boolean anyPrefixProtection;
+  private final boolean allowPathParameters;
   private final OffloadStrategy otherwise;
   private final Context otherwiseContext;
   private final RouterMetrics metrics;
@@ -78,6 +80,7 @@ public final class OffloadRouter {
     }
     this.index = new RouteIndex(matchers);
     this.anyPrefixProtection = protects;
+    this.allowPathParameters = b.allowPathParameters;
     this.otherwise = b.otherwise;
     this.otherwiseContext = new Context(NO_ROUTE, ticker);
     this.routeSlotBase = 1 + guards.length;
@@ -175,7 +178,7 @@ public final class OffloadRouter {
         admitted = attach(admitted, verdict);
       }
     }
-    if (anyPrefixProtection && admitted.hasPathParameters()) {
+    if (admitted.hasPathParameters()) {
       Decision.Reject refused = refusePathParameters(admitted, trace);
       if (refused != null) {
         return finish(0, refused, start, trace);
@@ -187,7 +190,8 @@ public final class OffloadRouter {
         trace.strategy = "otherwise: " + otherwise.describe();
       }
       Context context = trace == null ? otherwiseContext : trace.context(NO_ROUTE, ticker);
-      return finish(0, run(otherwise, NO_ROUTE, admitted, context, trace), start, trace);
+      Decision decision = run(otherwise, NO_ROUTE, admitted, context, trace);
+      return finish(0, canonicalPassThrough(decision, admitted, trace), start, trace);
     }
     CompiledRoute route = routes[matched];
     if (trace != null) {
@@ -196,7 +200,8 @@ public final class OffloadRouter {
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
     Decision decision = run(route.strategy, route.name, admitted, context, trace);
-    return finish(routeSlotBase + matched, decision, start, trace);
+    return finish(routeSlotBase + matched, canonicalPassThrough(decision, admitted, trace), start,
+        trace);
   }
 
   private int firstMatch(OffloadRequest request) {
@@ -247,10 +252,40 @@ public final class OffloadRouter {
   }
 
   /**
-   * Rejects a path with parameters when, with the parameters removed, it falls under a route that
-   * protects a prefix: {@code /admin;x/secret} must not slip past a rule for {@code /admin/**}.
+   * A pass-through hands the host the raw target. When normalization rewrote it (dot segments,
+   * repeated slashes), the host would read another path than the guards and routes did: {@code
+   * /admin/../public/x} was admitted as {@code /public/x} but a host that dispatches on the raw
+   * path runs its admin code. Refuse those rather than pass them on.
+   */
+  private static Decision canonicalPassThrough(Decision decision, OffloadRequest request,
+      Trace trace) {
+    if (!(decision instanceof Decision.PassThrough) || request.hasCanonicalPath()) {
+      return decision;
+    }
+    String reason = "non-canonical path (dot segments or repeated slashes) is not passed through";
+    if (trace != null) {
+      trace.strategy = trace.strategy + ", refused: " + reason;
+    }
+    return Decision.reject(400, reason);
+  }
+
+  /**
+   * Refuses a path with parameters ({@code ;}): servlet containers strip them, other servers do
+   * not, so {@code /admin;x/secret} would be checked as one path and served as another. With
+   * {@link Builder#allowPathParameters(boolean)}, only paths that fall, parameters removed, under
+   * a route protecting a prefix are refused.
    */
   private Decision.Reject refusePathParameters(OffloadRequest request, Trace trace) {
+    if (!allowPathParameters) {
+      String reason = "path parameters (';') are not accepted";
+      if (trace != null) {
+        trace.strategy = "none: " + reason;
+      }
+      return Decision.reject(400, reason);
+    }
+    if (!anyPrefixProtection) {
+      return null;
+    }
     OffloadRequest stripped = request.withPath(stripPathParameters(request.path()));
     for (CompiledRoute route : routes) {
       if (route.matcher.protectsPrefix() && route.matcher.matches(stripped)) {
@@ -378,8 +413,19 @@ public final class OffloadRouter {
     private final List<Map.Entry<String, Guard>> guards = new ArrayList<>();
     private final List<RouteEntry> routes = new ArrayList<>();
     private OffloadStrategy otherwise;
+    private boolean allowPathParameters;
 
     private Builder() {}
+
+    /**
+     * Accepts paths with parameters ({@code /a;jsessionid=1/b}), refused with 400 by default
+     * because servers disagree on what they mean. When allowed, a path that falls under a route
+     * protecting a prefix once its parameters are removed is still refused.
+     */
+    public Builder allowPathParameters(boolean allow) {
+      this.allowPathParameters = allow;
+      return this;
+    }
 
     /** Sets the clock for all time reads (default: the system ticker). */
     public Builder ticker(Ticker ticker) {

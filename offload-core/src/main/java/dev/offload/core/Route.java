@@ -151,6 +151,10 @@ public final class Route {
       if (!Headers.isToken(m)) {
         throw new IllegalArgumentException("method is not a token: '" + m + "'");
       }
+      if (!m.equals(m.toUpperCase(Locale.ROOT))) {
+        throw new IllegalArgumentException("methods are case-sensitive and the standard ones are "
+            + "upper-case: '" + m + "' would never match " + m.toUpperCase(Locale.ROOT));
+      }
       set.add(m);
     }
     return new Route(new RequestMatcher.Method(set));
@@ -269,6 +273,10 @@ public final class Route {
       if (c == '?' || c == '#' || c == '\\' || c <= ' ' || c == 0x7f) {
         throw new IllegalArgumentException(
             "path pattern holds '" + c + "' at index " + i + ": '" + pattern + "'");
+      }
+      if (c == '%') {
+        throw new IllegalArgumentException("path patterns match the decoded path: write the "
+            + "character, not its percent-escape, in '" + pattern + "'");
       }
     }
   }

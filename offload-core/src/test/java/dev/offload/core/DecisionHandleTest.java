@@ -98,6 +98,14 @@ class DecisionHandleTest {
   }
 
   @Test
+  void rejectHeadersAreCheckedWhenTheDecisionIsMade() {
+    assertThatThrownBy(() -> new Decision.Reject(429, "slow", java.util.Map.of("Retry-After", "1\r\nSet-Cookie: x")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Retry-After");
+    assertThatThrownBy(() -> new Decision.Reject(429, "slow", java.util.Map.of("Bad Name", "1")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Bad Name");
+  }
+
+  @Test
   void decisionRecordsRejectBadValues() {
     assertThatThrownBy(() -> Decision.reject(200, "ok"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("200");

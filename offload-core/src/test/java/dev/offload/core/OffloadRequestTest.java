@@ -69,7 +69,8 @@ class OffloadRequestTest {
             .getHostAddress())
         .isEqualTo("203.0.113.9");
     assertThatThrownBy(() -> OffloadRequest.get("/").clientAddress("localhost"))
-        .isInstanceOf(IllegalArgumentException.class);
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("clientAddress must be an IP literal, got 'localhost'");
   }
 
   @Test

@@ -142,9 +142,20 @@ class OffloadRouterTest {
     assertThat(guardCalls).hasValue(0);
   }
 
-  @Test
-  void pathParametersUnderAProtectedPrefixAreRejected() {
+  @ParameterizedTest
+  @ValueSource(strings = {"/admin;jsessionid=1/secret", "/page;v=1", "/other;x/y", "/a%3Bb"})
+  void pathParametersAreRefusedByDefault(String target) {
     OffloadRouter router = OffloadRouter.builder()
+        .route("admin", Route.prefix("/admin/"), OffloadStrategy.reject(403, "admins only"))
+        .build();
+    assertThat(router.decide(OffloadRequest.get(target).build()))
+        .isEqualTo(Decision.reject(400, "path parameters (';') are not accepted"));
+  }
+
+  @Test
+  void allowedPathParametersAreStillRefusedUnderAProtectedPrefix() {
+    OffloadRouter router = OffloadRouter.builder()
+        .allowPathParameters(true)
         .route("admin", Route.prefix("/admin/"), OffloadStrategy.reject(403, "admins only"))
         .route("assets", Route.get("/assets/**"), CdnStrategy.redirectTo(CDN))
         .route("exact", Route.get("/page"), OffloadStrategy.passThrough())
@@ -160,13 +171,41 @@ class OffloadRouterTest {
         .isInstanceOf(Decision.PassThrough.class);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"/admin/../public/x", "/admin/%2e%2e/public/x", "//x/admin/secret",
+      "/public/./x", "/public//x"})
+  void aNonCanonicalPathIsNeverPassedThroughToTheHost(String target) {
+    OffloadRouter router = OffloadRouter.builder()
+        .guard("admin", Guard.denyWhen(r -> r.path().startsWith("/admin"), 403, "admins only"))
+        .route("api", Route.prefix("/api/"), FailoverStrategy.to(api))
+        .build();
+    Decision d = router.decide(OffloadRequest.get(target).build());
+    assertThat(d).isInstanceOfSatisfying(Decision.Reject.class, r -> {
+      assertThat(r.status()).isEqualTo(400);
+      assertThat(r.reason()).contains("non-canonical path");
+    });
+    assertThat(router.explain(OffloadRequest.get(target).build()).toString())
+        .contains("refused: non-canonical path");
+  }
+
+  @Test
+  void aNonCanonicalPathIsForwardedNormalized() {
+    OffloadRouter router = OffloadRouter.builder()
+        .route("api", Route.prefix("/api/"), FailoverStrategy.to(api))
+        .build();
+    OffloadRequest request = OffloadRequest.get("/api//orders/./7/../8").build();
+    Decision.Forward f = (Decision.Forward) router.decide(request);
+    f.handle().onSuccess();
+    assertThat(request.encodedPath()).isEqualTo("/api/orders/8");
+  }
+
   @Test
   void routingSeesTheNormalizedPath() {
     OffloadRouter router = OffloadRouter.builder()
         .route("admin", Route.prefix("/admin/"), OffloadStrategy.reject(403, "admins only"))
         .build();
     for (String sneaky : List.of("/public/../admin/x", "//admin/x", "/./admin/x", "/%61dmin/x",
-        "/public/%2e%2e/admin/x")) {
+        "/public/%2e%2e/admin/x", "/admin/x/../y")) {
       assertThat(router.decide(OffloadRequest.get(sneaky).build()))
           .as(sneaky)
           .isEqualTo(Decision.reject(403, "admins only"));

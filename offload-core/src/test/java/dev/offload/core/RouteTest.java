@@ -188,6 +188,8 @@ class RouteTest {
     assertThatThrownBy(() -> Route.contentType("json")).hasMessageContaining("json");
     assertThatThrownBy(() -> Route.header("Bad Header")).hasMessageContaining("Bad Header");
     assertThatThrownBy(() -> Route.host(" ")).hasMessageContaining("blank");
+    assertThatThrownBy(() -> Route.exact("/caf%C3%A9")).hasMessageContaining("decoded path");
+    assertThatThrownBy(() -> Route.method("get")).hasMessageContaining("GET");
     assertThatThrownBy(() -> Route.get(null)).isInstanceOf(NullPointerException.class)
         .hasMessage("pattern");
   }

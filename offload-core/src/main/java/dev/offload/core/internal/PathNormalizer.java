@@ -23,14 +23,19 @@ import java.util.Deque;
  */
 public final class PathNormalizer {
 
-  /** The result: exactly one of {@code path} and {@code error} is non-null. */
-  public record Result(String path, String error) {
-    static Result ok(String path) {
-      return new Result(path, null);
+  /**
+   * The result: either {@code error} is non-null, or {@code path} (decoded, for matching) and
+   * {@code encodedPath} (the same segments as the client encoded them, for a request line) are.
+   * {@code rewritten} tells that normalization removed dot segments or merged slashes, so the
+   * raw path names the resource differently than {@code path} does.
+   */
+  public record Result(String path, String encodedPath, boolean rewritten, String error) {
+    static Result ok(String path, String encodedPath, boolean rewritten) {
+      return new Result(path, encodedPath, rewritten, null);
     }
 
     static Result error(String error) {
-      return new Result(null, error);
+      return new Result(null, null, false, error);
     }
   }
 
@@ -42,7 +47,7 @@ public final class PathNormalizer {
       return Result.error("request target must be an absolute path starting with '/'");
     }
     if (isAlreadyNormal(rawPath)) {
-      return Result.ok(rawPath);
+      return Result.ok(rawPath, rawPath, false);
     }
     return slowNormalize(rawPath);
   }
@@ -86,7 +91,9 @@ public final class PathNormalizer {
 
   private static Result slowNormalize(String raw) {
     Deque<String> out = new ArrayDeque<>();
+    Deque<String> outEncoded = new ArrayDeque<>();
     boolean trailingSlash = false;
+    boolean rewritten = false;
     int start = 1;
     while (start <= raw.length()) {
       int end = raw.indexOf('/', start);
@@ -103,6 +110,7 @@ public final class PathNormalizer {
       boolean encoded = rawSegment.indexOf('%') >= 0;
       if (segment.equals(".")) {
         trailingSlash = last;
+        rewritten = true;
       } else if (segment.equals("..")) {
         if (out.isEmpty()) {
           if (encoded) {
@@ -110,25 +118,58 @@ public final class PathNormalizer {
           }
         } else {
           out.removeLast();
+          outEncoded.removeLast();
         }
         trailingSlash = last;
+        rewritten = true;
       } else if (segment.isEmpty()) {
         trailingSlash = last;
+        rewritten |= !last; // only a trailing slash is not a merge
       } else {
         out.addLast(segment);
+        outEncoded.addLast(encodeNonAscii(rawSegment));
         trailingSlash = false;
       }
       start = end + 1;
     }
-    StringBuilder sb = new StringBuilder(raw.length());
-    for (String segment : out) {
+    return Result.ok(join(out, trailingSlash), join(outEncoded, trailingSlash), rewritten);
+  }
+
+  private static String join(Deque<String> segments, boolean trailingSlash) {
+    StringBuilder sb = new StringBuilder();
+    for (String segment : segments) {
       sb.append('/').append(segment);
     }
     if (sb.length() == 0 || trailingSlash) {
       sb.append('/');
     }
-    return Result.ok(sb.toString());
+    return sb.toString();
   }
+
+  /**
+   * Keeps a raw segment as the client encoded it (so {@code %3B} stays an encoded character and
+   * never becomes a path parameter downstream), percent-encoding only non-ASCII characters that a
+   * server handed over decoded.
+   */
+  private static String encodeNonAscii(String rawSegment) {
+    for (int i = 0; i < rawSegment.length(); i++) {
+      if (rawSegment.charAt(i) >= 0x80) {
+        StringBuilder sb = new StringBuilder(rawSegment.length() + 16);
+        for (byte b : rawSegment.getBytes(StandardCharsets.UTF_8)) {
+          int c = b & 0xff;
+          if (c < 0x80) {
+            sb.append((char) c);
+          } else {
+            sb.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
+          }
+        }
+        return sb.toString();
+      }
+    }
+    return rawSegment;
+  }
+
+  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   /** Returns the decoded segment as a String, or a {@link Result} holding the error. */
   private static Object decodeSegment(String segment) {
@@ -207,29 +248,15 @@ public final class PathNormalizer {
   }
 
   /**
-   * Checks a raw query string: no NUL, CR or LF raw or encoded, and every percent sign starts a
-   * valid escape. Returns the reason to reject, or null.
+   * Checks a raw query string: no raw NUL, CR or LF. Percent-escapes in a query are data (a form
+   * field may hold an encoded line break) and are passed on encoded, so they are not judged here.
+   * Returns the reason to reject, or null.
    */
   public static String checkQuery(String rawQuery) {
     for (int i = 0; i < rawQuery.length(); i++) {
       char c = rawQuery.charAt(i);
       if (c == 0 || c == '\r' || c == '\n') {
         return "NUL, CR or LF in query";
-      }
-      if (c == '%') {
-        if (i + 2 >= rawQuery.length()) {
-          return "truncated percent-encoding in query";
-        }
-        int hi = Character.digit(rawQuery.charAt(i + 1), 16);
-        int lo = Character.digit(rawQuery.charAt(i + 2), 16);
-        if (hi < 0 || lo < 0) {
-          return "invalid percent-encoding in query";
-        }
-        int b = (hi << 4) | lo;
-        if (b == 0 || b == '\r' || b == '\n') {
-          return "encoded NUL, CR or LF in query";
-        }
-        i += 2;
       }
     }
     return null;
