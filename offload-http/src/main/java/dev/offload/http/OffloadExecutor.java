@@ -39,7 +39,9 @@ import okhttp3.OkHttpClient;
  * }</pre>
  *
  * <p>Before the router sees a request, the executor refuses what a proxy must not pass on:
- * {@code CONNECT} (405), more than one {@code Host} (400), {@code Content-Length} together with
+ * {@code CONNECT} and {@code TRACE} (405, so that no backend and not the host echoes a request
+ * with its {@code Cookie} and {@code Authorization}: cross-site tracing), more than one {@code
+ * Host} (400), {@code Content-Length} together with
  * {@code Transfer-Encoding}, an invalid or repeated {@code Content-Length} (400), a transfer
  * coding other than {@code chunked} (501), and header fields that are not valid (400); each with
  * {@code Connection: close}, since the framing of what follows on the connection is in doubt.
@@ -57,6 +59,8 @@ import okhttp3.OkHttpClient;
 public final class OffloadExecutor {
   private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
   private static final Headers CLOSE = Headers.of("Connection", "close");
+  /** What a 405 for {@code CONNECT} or {@code TRACE} lists in {@code Allow}. */
+  private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
   private final OffloadRouter router;
   private final TrustedProxies trustedProxies;
@@ -147,10 +151,11 @@ public final class OffloadExecutor {
   /** Validates the message and builds the request; answers and returns null when refused. */
   private OffloadRequest requestOrAnswer(ServerExchange exchange) throws IOException {
     String method = exchange.method();
-    if (method.equals("CONNECT")) {
-      Problem.send(exchange, 405, "CONNECT is not supported",
-          Headers.of("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", "Connection",
-              "close"));
+    if (method.equals("CONNECT") || method.equals("TRACE")) {
+      // CONNECT would open a tunnel; TRACE echoes the request, Cookie and Authorization
+      // included, which is cross-site tracing when a backend (or the host) answers it
+      Problem.send(exchange, 405, method + " is not supported",
+          Headers.of("Allow", ALLOWED_METHODS, "Connection", "close"));
       return null;
     }
     Headers headers;

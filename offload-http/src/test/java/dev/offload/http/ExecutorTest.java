@@ -103,6 +103,30 @@ class ExecutorTest {
 
   @ParameterizedTest
   @EnumSource(Gateway.class)
+  void traceIsRefusedAndNeverReachesTheBackendOrTheHost(Gateway server) throws Exception {
+    Loopback.Backend backend = new Loopback.Backend();
+    closeables.add(backend);
+    dev.offload.core.Backend target = dev.offload.core.Backend.of("b", backend.uri());
+    Gateway.Running gw = gateway(server, (request, context) ->
+        new Decision.Forward(target, target.acquire()));
+    for (String path : List.of("/x/a", "/elsewhere")) { // forwarded, passed through
+      try (RawClient client = new RawClient(gw.port())) {
+        Response response = client.send("TRACE " + path + " HTTP/1.1\r\nHost: a\r\n"
+            + "Cookie: session=secret\r\nAuthorization: Bearer secret\r\n\r\n").read();
+        assertThat(response.status()).isEqualTo(405);
+        assertThat(response.header("Allow")).doesNotContain("TRACE").doesNotContain("CONNECT");
+        assertThat(response.header("Content-Type")).isEqualTo("application/problem+json");
+        assertThat(response.bodyText()).doesNotContain("secret");
+        assertThat(client.closedByServer()).isTrue();
+      }
+    }
+    gw.awaitHandled(2);
+    assertThat(backend.received).isEmpty();
+    assertThat(hostCalls).hasValue(0);
+  }
+
+  @ParameterizedTest
+  @EnumSource(Gateway.class)
   void twoHostHeadersAreRefusedWith400AndClose(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, OffloadStrategy.passThrough());
     try (RawClient client = new RawClient(gw.port())) {
