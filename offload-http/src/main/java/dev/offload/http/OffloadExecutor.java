@@ -10,6 +10,7 @@ import dev.offload.core.OffloadRouter;
 import dev.offload.core.Outcome;
 import dev.offload.core.cache.CachedResponse;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
 import dev.offload.http.internal.TrustedProxies;
@@ -39,11 +40,14 @@ import okhttp3.OkHttpClient;
  * }</pre>
  *
  * <p>Before the router sees a request, the executor refuses what a proxy must not pass on:
- * {@code CONNECT} (405), more than one {@code Host} (400), {@code Content-Length} together with
- * {@code Transfer-Encoding}, an invalid or repeated {@code Content-Length} (400), a transfer
- * coding other than {@code chunked} (501), and header fields that are not valid (400); each with
- * {@code Connection: close}, since the framing of what follows on the connection is in doubt.
- * These checks also protect pass-through requests.
+ * {@code CONNECT} and {@code TRACE} (405; {@code TRACE} would have a backend or the host echo
+ * the request with its {@code Cookie} and {@code Authorization}: cross-site tracing), more than
+ * one {@code Host} or a {@code Host} that is not a valid authority (RFC 9110 section 7.2: a
+ * reg-name, an IPv4 address or a bracketed IPv6 address, an optional port, no userinfo) (400),
+ * {@code Content-Length} together with {@code Transfer-Encoding}, an invalid or repeated {@code
+ * Content-Length} (400), a transfer coding other than {@code chunked} (501), and header fields
+ * that are not valid (400); each with {@code Connection: close}, since the framing of what
+ * follows on the connection is in doubt. These checks also protect pass-through requests.
  *
  * <p>The request's {@link OffloadRequest#clientAddress()} is the socket peer, or, when the peer
  * is one of the {@linkplain Builder#trustedProxies trusted proxies}, the right-most address of
@@ -57,6 +61,8 @@ import okhttp3.OkHttpClient;
 public final class OffloadExecutor {
   private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
   private static final Headers CLOSE = Headers.of("Connection", "close");
+  /** What a 405 for {@code CONNECT} or {@code TRACE} lists in {@code Allow}. */
+  private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
   private final OffloadRouter router;
   private final TrustedProxies trustedProxies;
@@ -147,10 +153,11 @@ public final class OffloadExecutor {
   /** Validates the message and builds the request; answers and returns null when refused. */
   private OffloadRequest requestOrAnswer(ServerExchange exchange) throws IOException {
     String method = exchange.method();
-    if (method.equals("CONNECT")) {
-      Problem.send(exchange, 405, "CONNECT is not supported",
-          Headers.of("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS", "Connection",
-              "close"));
+    if (method.equals("CONNECT") || method.equals("TRACE")) {
+      // CONNECT would open a tunnel; TRACE echoes the request, Cookie and Authorization
+      // included, which is cross-site tracing when a backend (or the host) answers it
+      Problem.send(exchange, 405, method + " is not supported",
+          Headers.of("Allow", ALLOWED_METHODS, "Connection", "close"));
       return null;
     }
     Headers headers;
@@ -164,6 +171,11 @@ public final class OffloadExecutor {
     if (refused != null) {
       int status = refused.startsWith("unsupported") ? 501 : 400;
       Problem.send(exchange, status, refused, CLOSE);
+      return null;
+    }
+    if (!HostHeader.isValid(headers.first("Host").orElse(""))) {
+      // it would be relayed in X-Forwarded-Host and Forwarded, and hosts build URLs from it
+      Problem.send(exchange, 400, "invalid Host", CLOSE);
       return null;
     }
     InetAddress peer = exchange.remoteAddress().getAddress();

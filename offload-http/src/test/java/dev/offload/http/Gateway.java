@@ -43,37 +43,7 @@ enum Gateway {
   JDK {
     @Override
     Running start(OffloadExecutor executor, Host host) throws IOException {
-      Probe probe = new Probe();
-      var wrapped = OffloadHttpHandler.wrap(executor, ex -> {
-        Reply reply = host.handle(received(ex));
-        Loopback.respond(ex, reply.status(), reply.body());
-      });
-      HttpServer server = HttpServer.create(new InetSocketAddress(Loopback.LOCALHOST, 0), 0);
-      ExecutorService threads = Executors.newCachedThreadPool();
-      server.createContext("/", ex -> {
-        try {
-          wrapped.handle(ex);
-        } catch (IOException | RuntimeException | Error e) {
-          probe.thrown.complete(e);
-          throw e;
-        } finally {
-          probe.handled.release();
-        }
-      });
-      server.setExecutor(threads);
-      server.start();
-      return new Running(server.getAddress().getPort(), probe, () -> {
-        server.stop(0);
-        threads.shutdownNow();
-      });
-    }
-
-    private static Received received(HttpExchange ex) throws IOException {
-      Map<String, List<String>> headers = new LinkedHashMap<>();
-      ex.getRequestHeaders()
-          .forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
-      return new Received(ex.getRequestMethod(), ex.getRequestURI().toString(), headers,
-          ex.getRequestBody().readAllBytes());
+      return jdk(executor, host, Executors.newCachedThreadPool());
     }
   },
 
@@ -107,6 +77,44 @@ enum Gateway {
    * host}.
    */
   abstract Running start(OffloadExecutor executor, Host host) throws Exception;
+
+  /**
+   * Starts the JDK gateway with {@code threads} as the server's executor (a fixed pool, to test
+   * starvation); stopping the gateway shuts them down.
+   */
+  static Running jdk(OffloadExecutor executor, Host host, ExecutorService threads)
+      throws IOException {
+    Probe probe = new Probe();
+    var wrapped = OffloadHttpHandler.wrap(executor, ex -> {
+      Reply reply = host.handle(received(ex));
+      Loopback.respond(ex, reply.status(), reply.body());
+    });
+    HttpServer server = HttpServer.create(new InetSocketAddress(Loopback.LOCALHOST, 0), 0);
+    server.createContext("/", ex -> {
+      try {
+        wrapped.handle(ex);
+      } catch (IOException | RuntimeException | Error e) {
+        probe.thrown.complete(e);
+        throw e;
+      } finally {
+        probe.handled.release();
+      }
+    });
+    server.setExecutor(threads);
+    server.start();
+    return new Running(server.getAddress().getPort(), probe, () -> {
+      server.stop(0);
+      threads.shutdownNow();
+    });
+  }
+
+  private static Received received(HttpExchange ex) throws IOException {
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    ex.getRequestHeaders()
+        .forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
+    return new Received(ex.getRequestMethod(), ex.getRequestURI().toString(), headers,
+        ex.getRequestBody().readAllBytes());
+  }
 
   /** The host's own handler, the same on both servers. */
   @FunctionalInterface

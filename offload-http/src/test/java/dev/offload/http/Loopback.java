@@ -170,6 +170,77 @@ final class Loopback {
     }
   }
 
+  /**
+   * A backend on a raw server socket that answers one request per connection, 200 "ok" without
+   * {@code Connection: close}, and then closes the connection without a word, as a server does
+   * with a keep-alive connection left idle: the next request a client sends on it meets a dead
+   * connection.
+   */
+  static final class ClosingIdleBackend implements AutoCloseable {
+    /** One request as received: on which accepted connection (from 1), and its request line. */
+    record Seen(int connection, String requestLine) {}
+
+    final ServerSocket socket;
+    final BlockingQueue<Seen> seen = new LinkedBlockingQueue<>();
+    /** Released each time a connection was closed after its response. */
+    private final java.util.concurrent.Semaphore closed = new java.util.concurrent.Semaphore(0);
+    private final ExecutorService threads = Executors.newCachedThreadPool();
+
+    ClosingIdleBackend() throws IOException {
+      socket = new ServerSocket(0, 50, LOCALHOST);
+      threads.execute(() -> {
+        int connections = 0;
+        while (!socket.isClosed()) {
+          try {
+            Socket s = socket.accept();
+            int n = ++connections;
+            threads.execute(() -> serve(s, n));
+          } catch (IOException e) {
+            // closed
+          }
+        }
+      });
+    }
+
+    private void serve(Socket s, int connection) {
+      try (s) {
+        s.setSoTimeout(TIMEOUT_MS);
+        InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+        String head = readHead(in);
+        seen.add(new Seen(connection, head.substring(0, head.indexOf('\r'))));
+        for (String line : head.split("\r\n")) {
+          if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+            in.readNBytes(Integer.parseInt(line.substring(15).strip()));
+          }
+        }
+        s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+            .getBytes(ISO_8859_1));
+        s.getOutputStream().flush();
+        s.close();
+        closed.release();
+      } catch (IOException e) {
+        // the peer went away
+      }
+    }
+
+    /** Waits until {@code n} more connections were closed after their response. */
+    void awaitClosed(int n) throws InterruptedException {
+      if (!closed.tryAcquire(n, TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("the backend did not close " + n + " connection(s)");
+      }
+    }
+
+    URI uri() {
+      return URI.create("http://127.0.0.1:" + socket.getLocalPort());
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+      threads.shutdownNow();
+    }
+  }
+
   @FunctionalInterface
   interface SocketScript {
     void run(Socket socket) throws IOException;

@@ -13,6 +13,7 @@ import dev.offload.http.ServerExchange;
 import dev.offload.http.internal.HeaderRules;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrustedProxies;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -64,9 +65,16 @@ import okio.BufferedSource;
  *       query: no {@code Host}, absolute-form target or header can choose another address. The
  *       backend sees its own authority in {@code Host}; the client's is in {@code
  *       X-Forwarded-Host} and {@code Forwarded}.
- *   <li>Redirects are not followed, requests are never retried, no cookies, no cache, HTTP/1.1
- *       to backends. The client's {@code Accept-Encoding} (or its absence) is kept and bodies are
- *       relayed byte for byte with their {@code Content-Encoding}.
+ *   <li>Redirects are not followed, no cookies, no cache, HTTP/1.1 to backends. The client's
+ *       {@code Accept-Encoding} (or its absence) is kept and bodies are relayed byte for byte
+ *       with their {@code Content-Encoding}.
+ *   <li>OkHttp never retries on its own. The forwarder resends a request once, on a new call,
+ *       only when all of these hold: the method is idempotent (RFC 9110 section 9.2.2: {@code
+ *       GET}, {@code HEAD}, {@code OPTIONS}, {@code PUT}, {@code DELETE}); the request has no
+ *       body (a streamed body cannot be replayed); and the call failed with an I/O error that is
+ *       not a timeout, a connect failure or a malformed response, the way a pooled connection
+ *       fails when the backend closed it while it was idle (nginx and Envoy resend in this case
+ *       too). {@code POST}, {@code PATCH} and anything with a body are never resent.
  *   <li>Hop-by-hop fields are removed both ways ({@code Connection} and what it names, except
  *       framing, identity and other end-to-end fields; {@code Keep-Alive}, {@code TE}, {@code
  *       Trailer}, {@code Transfer-Encoding}, {@code Upgrade}, {@code Proxy-Authorization}, {@code
@@ -92,8 +100,11 @@ import okio.BufferedSource;
  * <p>Metrics, when a registry is set: {@value #REQUESTS_METER} (timer; tags {@code backend},
  * {@code status} — the status sent to the client, or {@code none} — and {@code outcome}: {@code
  * success}, {@code server_error}, {@code connect_error}, {@code timeout}, {@code bad_response},
- * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code error})
- * and {@value #ACTIVE_METER} (gauge of requests being forwarded; tag {@code backend}).
+ * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code
+ * error}), {@value #RETRIES_METER} (counter of requests resent under the rule above; tag {@code
+ * backend}; a resent request is still recorded once in {@value #REQUESTS_METER}, with the
+ * outcome of its last attempt) and {@value #ACTIVE_METER} (gauge of requests being forwarded;
+ * tag {@code backend}).
  *
  * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
  * once per backend for its timeouts, all sharing one connection pool.
@@ -103,10 +114,19 @@ public final class Forwarder {
   public static final long DEFAULT_MAX_REQUEST_BODY_BYTES = 16L * 1024 * 1024;
   /** Default number of idle backend connections kept, across backends, when no client is given. */
   public static final int DEFAULT_MAX_IDLE_CONNECTIONS = 256;
-  /** Default time an idle backend connection is kept, in seconds, when no client is given. */
-  public static final long DEFAULT_KEEP_ALIVE_SECONDS = 60;
+  /**
+   * Default time an idle backend connection is kept, in seconds, when no client is given: 4 s,
+   * below the idle timeouts servers commonly close connections after (Node.js 5 s, the JDK
+   * {@code HttpServer} and Jetty 30 s, Apache httpd 5 s). A pooled connection kept longer than
+   * the backend keeps it is dead when it is next used, and that request fails; keeping it for
+   * less than the server does means we close first. See also the retry rule in the class
+   * documentation, for the race that remains.
+   */
+  public static final long DEFAULT_KEEP_ALIVE_SECONDS = 4;
   /** Name of the per-request timer. */
   public static final String REQUESTS_METER = "offload.forward.requests";
+  /** Name of the counter of requests resent after a failure on a (likely stale) connection. */
+  public static final String RETRIES_METER = "offload.forward.retries";
   /** Name of the in-progress gauge. */
   public static final String ACTIVE_METER = "offload.forward.active";
   /** The {@code Via} pseudonym of this proxy. */
@@ -256,7 +276,7 @@ public final class Forwarder {
 
     Response response;
     try {
-      response = upstream.client.newCall(backendRequest).execute();
+      response = call(upstream, backendRequest, backend, !hasBody && isIdempotent(method));
     } catch (IOException e) {
       if (body != null && body.tooLarge()) {
         return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
@@ -285,6 +305,57 @@ public final class Forwarder {
     try (response) {
       return relayResponse(backend, request, exchange, response);
     }
+  }
+
+  /**
+   * Executes {@code request}; when {@code replayable} and the call failed in a way a stale pooled
+   * connection fails, executes it once more on a new call (with its own call timeout). Nothing
+   * has been sent to the client yet, so the client sees only the second answer.
+   */
+  private Response call(Upstream upstream, Request request, Backend backend, boolean replayable)
+      throws IOException {
+    try {
+      return upstream.client.newCall(request).execute();
+    } catch (IOException first) {
+      if (!replayable || !mayBeStaleConnection(first)) {
+        throw first;
+      }
+      if (registry != null) {
+        Counter.builder(RETRIES_METER)
+            .description("Requests resent to a backend once, after a failure on a likely stale "
+                + "pooled connection (idempotent requests without a body only)")
+            .tag("backend", backend.name())
+            .register(registry)
+            .increment();
+      }
+      try {
+        return upstream.client.newCall(request).execute();
+      } catch (IOException second) {
+        second.addSuppressed(first);
+        throw second;
+      }
+    }
+  }
+
+  /** RFC 9110 section 9.2.2; TRACE is idempotent too but never forwarded. */
+  private static boolean isIdempotent(String method) {
+    return switch (method) {
+      case "GET", "HEAD", "OPTIONS", "PUT", "DELETE" -> true;
+      default -> false;
+    };
+  }
+
+  /**
+   * Whether {@code e} may be a pooled connection that the backend had already closed: the write
+   * went out (or reset) and the read found the end of the stream or a reset. Not a timeout or an
+   * interrupt (the backend may be working on it), not a connect failure (no connection was
+   * reused, and a second attempt would meet the same refusal), not a malformed response (the
+   * backend answered).
+   */
+  private static boolean mayBeStaleConnection(IOException e) {
+    return !(e instanceof InterruptedIOException)
+        && !(e instanceof ConnectException)
+        && !(e instanceof ProtocolException);
   }
 
   private Ending relayResponse(
@@ -558,7 +629,9 @@ public final class Forwarder {
      * Sets the OkHttp client to derive from with {@code newBuilder()} (sharing its connection
      * pool and dispatcher). Redirects, retries, cookies, caching, authenticators and protocols are
      * overridden for proxying. Default: a client with a pool of {@value
-     * #DEFAULT_MAX_IDLE_CONNECTIONS} idle connections.
+     * #DEFAULT_MAX_IDLE_CONNECTIONS} idle connections, each kept {@value
+     * #DEFAULT_KEEP_ALIVE_SECONDS} s. A client of your own keeps its pool's settings: keep its
+     * idle connections for less time than your backends keep theirs.
      */
     public Builder okHttpClient(OkHttpClient client) {
       this.client = requireNonNull(client, "okHttpClient");

@@ -4,6 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsExchange;
 import dev.offload.core.Headers;
 import dev.offload.http.ServerExchange;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,6 +28,15 @@ import java.util.Map;
  *   <li>It closes the connection when the handler throws, without ending a chunked body: that is
  *       how {@link #abort()} and a {@code Connection: close} response are carried out, by {@link
  *       OffloadHttpHandler} after the executor returns.
+ *   <li>When the response body stream or the exchange is closed, it first drains what the
+ *       handler left unread of the request body (up to 64 KiB, {@code
+ *       sun.net.httpserver.drainAmount}), with no timeout: a client that announced a body and
+ *       holds it back keeps the server's thread waiting. So after an abort, and for a response
+ *       with {@code Connection: close} (the refusals: a 413 for a body not read, a 400), the
+ *       {@linkplain #responseBody() response body stream} is never closed: closing it only
+ *       flushes the response, and the handler's exception then closes the connection at once.
+ *       The one exception is a body of unknown length (chunked) with {@code Connection: close},
+ *       which only the JDK's close can end; the executor's own refusals always have a length.
  * </ul>
  *
  * Not thread-safe: one exchange, one thread.
@@ -36,6 +46,8 @@ final class JdkServerExchange implements ServerExchange {
   private Headers headers;
   private boolean aborted;
   private boolean closeAfterResponse;
+  private boolean knownLength;
+  private OutputStream responseBody;
 
   JdkServerExchange(HttpExchange exchange) {
     this.exchange = exchange;
@@ -101,6 +113,7 @@ final class JdkServerExchange implements ServerExchange {
       out.add(name, headers.value(i));
     }
     boolean head = method().equals("HEAD");
+    knownLength = status == 204 || status == 304 || head || contentLength >= 0;
     if (status == 204 || status == 304 || head) {
       if (contentLength >= 0 && status != 204) {
         out.set("Content-Length", Long.toString(contentLength));
@@ -117,7 +130,39 @@ final class JdkServerExchange implements ServerExchange {
 
   @Override
   public OutputStream responseBody() {
-    return exchange.getResponseBody();
+    OutputStream out = responseBody;
+    if (out == null) {
+      out = new ResponseBodyStream(exchange.getResponseBody());
+      responseBody = out;
+    }
+    return out;
+  }
+
+  /**
+   * The JDK's response body stream, except that closing it never makes the JDK drain the request
+   * body when the connection is to be closed anyway (see the class comment).
+   */
+  private final class ResponseBodyStream extends FilterOutputStream {
+    ResponseBodyStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (aborted) {
+        return; // the connection is closed without ending the response
+      }
+      if (closeAfterResponse && knownLength) {
+        out.flush(); // every byte is written; the handler's exception closes the connection
+        return;
+      }
+      out.close();
+    }
   }
 
   @Override

@@ -23,7 +23,13 @@ import java.io.IOException;
  * decision is executed by the {@link OffloadExecutor}. When the executor aborts an exchange (a
  * backend failed mid-body, the client left) or answers with {@code Connection: close}, this
  * handler throws an {@link IOException} after the executor returns, which is how the JDK server
- * is made to close the connection without ending the response cleanly.
+ * is made to close the connection without ending the response cleanly. Neither then waits for
+ * the rest of a request body the client announced and holds back (a thread never waits on a
+ * client for a refused body): the response is flushed and the connection closed at once.
+ *
+ * <p>Unlike Jetty, the JDK server does not linger on close: closing with request body bytes still
+ * unread makes the socket send a reset, so a client that is still sending its body (after a 413
+ * for a too large {@code Content-Length}, say) may see the reset instead of the response.
  *
  * <p>Thread-safe: one instance serves every request of its context.
  */
@@ -58,7 +64,8 @@ public final class OffloadHttpHandler implements HttpHandler {
       throw new IOException("offload: exchange aborted, closing the connection");
     }
     if (adapted.closeAfterResponse()) {
-      exchange.close();
+      // not exchange.close(): the JDK would first wait for the request body the client may
+      // still be holding back, which we refused
       throw new IOException("offload: response sent with Connection: close, closing the connection");
     }
     exchange.close();

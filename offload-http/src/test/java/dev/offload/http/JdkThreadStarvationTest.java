@@ -1,0 +1,63 @@
+package dev.offload.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.offload.core.Backend;
+import dev.offload.core.Decision;
+import dev.offload.core.OffloadRouter;
+import dev.offload.core.Route;
+import dev.offload.core.failover.FailoverStrategy;
+import dev.offload.http.Loopback.RawClient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The JDK {@code HttpServer} runs each exchange on a thread of its executor until the handler
+ * returns: a refusal must not leave that thread waiting for a body the client holds back.
+ */
+class JdkThreadStarvationTest {
+  private static final int THREADS = 2;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeables.get(i).close();
+    }
+  }
+
+  private <T extends AutoCloseable> T closing(T closeable) {
+    closeables.add(closeable);
+    return closeable;
+  }
+
+  @Test
+  void moreClientsHoldingBackARefusedBodyThanThreadsDoNotStarveTheServer() throws Exception {
+    Loopback.Backend b = closing(new Loopback.Backend());
+    Backend target = Backend.of("b", b.uri());
+    OffloadRouter router = OffloadRouter.builder()
+        .route("api", Route.prefix("/api/"),
+            (FailoverStrategy) (request, context) -> new Decision.Forward(target, target.acquire()))
+        .build();
+    OffloadExecutor executor = OffloadExecutor.builder(router).maxRequestBodyBytes(1024).build();
+    Gateway.Running gw = closing(Gateway.jdk(executor, Gateway.Host.answering("host"),
+        Executors.newFixedThreadPool(THREADS)));
+
+    for (int i = 0; i < THREADS + 1; i++) {
+      RawClient slow = closing(new RawClient(gw.port()));
+      slow.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5000\r\n\r\n")
+          .send(new byte[100]); // and never the rest, nor a close
+      assertThat(slow.read().status()).as("slow client %d", i).isEqualTo(413);
+    }
+    gw.awaitHandled(THREADS + 1);
+    try (RawClient client = new RawClient(gw.port())) {
+      Loopback.Response response =
+          client.send("GET /other HTTP/1.1\r\nHost: gw\r\n\r\n").read();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.bodyText()).isEqualTo("host");
+    }
+  }
+}
