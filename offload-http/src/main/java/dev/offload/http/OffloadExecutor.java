@@ -134,13 +134,18 @@ public final class OffloadExecutor {
       }
       return false;
     }
+    // These answers never read the request body: if it has one, close after answering instead
+    // of letting the server drain it (the JDK server waits for it without a timeout, so a slow
+    // client would hold a thread exactly where load is being shed).
+    boolean unreadBody = request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
     try {
       if (decision instanceof Decision.Redirect redirect) {
-        redirect(exchange, redirect);
+        redirect(exchange, redirect, unreadBody);
       } else if (decision instanceof Decision.Reject reject) {
-        reject(exchange, reject);
+        reject(exchange, reject, unreadBody);
       } else if (decision instanceof Decision.ServeCached cached) {
-        serveCached(exchange, cached);
+        serveCached(exchange, cached, unreadBody);
       } else if (decision instanceof Decision.Offload offload) {
         offload(exchange, request, offload);
       }
@@ -229,31 +234,36 @@ public final class OffloadExecutor {
     return true;
   }
 
-  private static void redirect(ServerExchange exchange, Decision.Redirect redirect)
-      throws IOException {
-    Headers headers =
-        redirect.headers().toBuilder().set("Location", redirect.location()).build();
-    exchange.startResponse(redirect.status(), headers, 0);
+  private static void redirect(ServerExchange exchange, Decision.Redirect redirect,
+      boolean unreadBody) throws IOException {
+    Headers.Builder headers = redirect.headers().toBuilder().set("Location", redirect.location());
+    exchange.startResponse(redirect.status(), closingIf(unreadBody, headers), 0);
     exchange.responseBody().close();
   }
 
-  private static void reject(ServerExchange exchange, Decision.Reject reject) throws IOException {
+  private static void reject(ServerExchange exchange, Decision.Reject reject, boolean unreadBody)
+      throws IOException {
     Headers.Builder extra = Headers.builder();
     for (Map.Entry<String, String> header : reject.headers().entrySet()) {
       extra.add(header.getKey(), header.getValue());
     }
-    Problem.send(exchange, reject.status(), reject.reason(), extra.build());
+    Problem.send(exchange, reject.status(), reject.reason(), closingIf(unreadBody, extra));
   }
 
-  private static void serveCached(ServerExchange exchange, Decision.ServeCached cached)
-      throws IOException {
+  /** Adds {@code Connection: close} when the request body is left unread. */
+  private static Headers closingIf(boolean unreadBody, Headers.Builder headers) {
+    return unreadBody ? headers.set("Connection", "close").build() : headers.build();
+  }
+
+  private static void serveCached(ServerExchange exchange, Decision.ServeCached cached,
+      boolean unreadBody) throws IOException {
     DecisionHandle handle = cached.handle();
     try {
       CachedResponse response = cached.response();
       int status = response.status();
       boolean noBody = status == 204 || status == 304;
-      exchange.startResponse(
-          status, response.headers(), noBody ? -1 : response.bodyLength());
+      exchange.startResponse(status, closingIf(unreadBody, response.headers().toBuilder()),
+          noBody ? -1 : response.bodyLength());
       try (OutputStream out = exchange.responseBody()) {
         if (!noBody && !exchange.method().equals("HEAD")) {
           ByteBuffer body = response.body();

@@ -282,6 +282,25 @@ class ExecutorTest {
     }
   }
 
+  /** A load-shedding reject must not hold a thread while a slow client trickles its body. */
+  @ParameterizedTest
+  @EnumSource(Gateway.class)
+  void aRejectLeavingTheBodyUnreadClosesAtOnceWithoutWaitingForTheBody(Gateway server)
+      throws Exception {
+    Gateway.Running gw = gateway(server, (request, context) ->
+        new Decision.Reject(429, "slow down", Map.of("Retry-After", "1")));
+    try (RawClient client = new RawClient(gw.port())) {
+      // 100 of the 5000 body bytes announced, and the client holds back the rest
+      client.send("POST /x/a HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n")
+          .send(new byte[100]);
+      Response response = client.read();
+      assertThat(response.status()).isEqualTo(429);
+      assertThat(response.header("Connection")).isEqualTo("close");
+      gw.awaitHandled(1); // the server's thread is free while the client is still connected
+      assertThat(client.closedByServer()).isTrue();
+    }
+  }
+
   @ParameterizedTest
   @EnumSource(Gateway.class)
   void serveCachedWritesTheResponseAndCompletesTheHandle(Gateway server) throws Exception {
