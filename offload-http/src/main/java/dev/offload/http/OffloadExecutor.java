@@ -73,15 +73,7 @@ public final class OffloadExecutor {
     this.router = b.router;
     this.trustedProxies = b.trustedProxies;
     this.offloadHandler = b.offloadHandler;
-    Forwarder.Builder forwarder =
-        Forwarder.builder().maxRequestBodyBytes(b.maxRequestBodyBytes).trustedProxies(b.cidrs);
-    if (b.client != null) {
-      forwarder.okHttpClient(b.client);
-    }
-    if (b.registry != null) {
-      forwarder.meterRegistry(b.registry);
-    }
-    this.forwarder = forwarder.build();
+    this.forwarder = b.forwarder.build();
   }
 
   /** Returns an executor with default settings. */
@@ -312,27 +304,23 @@ public final class OffloadExecutor {
     }
   }
 
-  /** Builds an {@link OffloadExecutor}. Not thread-safe. */
+  /**
+   * Builds an {@link OffloadExecutor}. Forwarding settings are handed to a {@link
+   * Forwarder.Builder}, which validates them. Not thread-safe.
+   */
   public static final class Builder {
     private final OffloadRouter router;
-    private OkHttpClient client;
-    private String[] cidrs = new String[0];
+    private final Forwarder.Builder forwarder = Forwarder.builder();
     private TrustedProxies trustedProxies = TrustedProxies.none();
-    private long maxRequestBodyBytes = Forwarder.DEFAULT_MAX_REQUEST_BODY_BYTES;
-    private MeterRegistry registry;
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
 
     private Builder(OffloadRouter router) {
       this.router = router;
     }
 
-    /**
-     * Sets the OkHttp client that forwarding derives from with {@code newBuilder()}, sharing its
-     * connection pool and dispatcher. Default: a client sized for a proxy (see {@link
-     * Forwarder}).
-     */
+    /** See {@link Forwarder.Builder#okHttpClient}. */
     public Builder okHttpClient(OkHttpClient client) {
-      this.client = requireNonNull(client, "okHttpClient");
+      forwarder.okHttpClient(client);
       return this;
     }
 
@@ -347,27 +335,19 @@ public final class OffloadExecutor {
     public Builder trustedProxies(String... cidrs) {
       requireNonNull(cidrs, "trustedProxies");
       this.trustedProxies = TrustedProxies.of(cidrs);
-      this.cidrs = cidrs.clone();
+      forwarder.trustedProxies(cidrs);
       return this;
     }
 
-    /**
-     * Sets the largest request body forwarded, in bytes (default {@value
-     * Forwarder#DEFAULT_MAX_REQUEST_BODY_BYTES}); {@code Long.MAX_VALUE} means no limit.
-     *
-     * @throws IllegalArgumentException if negative
-     */
+    /** See {@link Forwarder.Builder#maxRequestBodyBytes}. */
     public Builder maxRequestBodyBytes(long bytes) {
-      if (bytes < 0) {
-        throw new IllegalArgumentException("maxRequestBodyBytes must not be negative, got " + bytes);
-      }
-      this.maxRequestBodyBytes = bytes;
+      forwarder.maxRequestBodyBytes(bytes);
       return this;
     }
 
     /** Sets the registry for the forwarding metrics; none by default. */
     public Builder meterRegistry(MeterRegistry registry) {
-      this.registry = requireNonNull(registry, "meterRegistry");
+      forwarder.meterRegistry(registry);
       return this;
     }
 
