@@ -205,7 +205,7 @@ public final class OffloadRouter {
   }
 
   private int firstMatch(OffloadRequest request) {
-    for (int i : index.candidates(request.path())) {
+    for (int i : index.candidates(request.method(), request.path())) {
       if (routes[i].matcher.matches(request)) {
         return i;
       }

@@ -5,6 +5,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The compiled form of a {@link Route}: matchers that test an {@link OffloadRequest} without
@@ -28,6 +29,14 @@ abstract class RequestMatcher {
    * tests per request.
    */
   Set<String> firstSegments() {
+    return null;
+  }
+
+  /**
+   * The methods one of which every matching request has, or null when there is no such set. The
+   * router's index leaves a route out of the candidates for other methods.
+   */
+  Set<String> methods() {
     return null;
   }
 
@@ -69,6 +78,11 @@ abstract class RequestMatcher {
     @Override
     String mismatch(OffloadRequest request) {
       return "method " + request.method() + " is not " + describe();
+    }
+
+    @Override
+    Set<String> methods() {
+      return Set.of(methods);
     }
   }
 
@@ -491,14 +505,24 @@ abstract class RequestMatcher {
     /** Every matching request has a first segment that each part with such a set allows. */
     @Override
     Set<String> firstSegments() {
+      return intersection(RequestMatcher::firstSegments);
+    }
+
+    /** Every matching request has a method that each part with such a set allows. */
+    @Override
+    Set<String> methods() {
+      return intersection(RequestMatcher::methods);
+    }
+
+    private Set<String> intersection(Function<RequestMatcher, Set<String>> of) {
       Set<String> common = null;
       for (RequestMatcher part : parts) {
-        Set<String> segments = part.firstSegments();
-        if (segments != null) {
+        Set<String> values = of.apply(part);
+        if (values != null) {
           if (common == null) {
-            common = new HashSet<>(segments);
+            common = new HashSet<>(values);
           } else {
-            common.retainAll(segments);
+            common.retainAll(values);
           }
         }
       }
@@ -534,13 +558,23 @@ abstract class RequestMatcher {
     /** The union of the alternatives' sets, when every alternative has one. */
     @Override
     Set<String> firstSegments() {
+      return union(RequestMatcher::firstSegments);
+    }
+
+    /** The union of the alternatives' methods, when every alternative names some. */
+    @Override
+    Set<String> methods() {
+      return union(RequestMatcher::methods);
+    }
+
+    private Set<String> union(Function<RequestMatcher, Set<String>> of) {
       Set<String> union = new HashSet<>();
       for (RequestMatcher part : parts) {
-        Set<String> segments = part.firstSegments();
-        if (segments == null) {
+        Set<String> values = of.apply(part);
+        if (values == null) {
           return null;
         }
-        union.addAll(segments);
+        union.addAll(values);
       }
       return union;
     }

@@ -7,16 +7,23 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Routes indexed by the literal first path segments they allow, so that {@code decide} tests
- * only the routes that can match: a table of 50 routes costs one hash probe and a few tests, not
- * 50 scans. Routes without a literal first segment are candidates for every path. The candidate
- * lists keep the table's order, so the first match is the same as in a full scan. Lookups do not
- * allocate.
+ * Routes indexed by the literal first path segments they allow, and by the standard method, so
+ * that {@code decide} tests only the routes that can match: a table of 50 routes costs one hash
+ * probe and a few tests, not 50 scans. Routes without a literal first segment are candidates for
+ * every path, and routes without a method condition for every method. The candidate lists keep
+ * the table's order, so the first match is the same as in a full scan. Lookups do not allocate.
  */
 final class RouteIndex {
+  /** Methods with lists of their own; any other method gets the unfiltered list. */
+  private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+      "OPTIONS"};
+  private static final int OTHER_METHOD = METHODS.length;
+
   private final String[] keys;
-  private final int[][] candidates;
-  private final int[] others;
+  /** [slot][method index] -> route indexes. */
+  private final int[][][] candidates;
+  /** [method index] -> route indexes, for a path whose first segment no route names. */
+  private final int[][] others;
   private final int mask;
 
   RouteIndex(List<RequestMatcher> matchers) {
@@ -33,11 +40,11 @@ final class RouteIndex {
         }
       }
     }
-    this.others = toArray(wildcard);
+    this.others = byMethod(wildcard, matchers);
     int size = Integer.highestOneBit(Math.max(4, bySegment.size() * 4 - 1)) << 1;
     this.mask = size - 1;
     this.keys = new String[size];
-    this.candidates = new int[size][];
+    this.candidates = new int[size][][];
     for (Map.Entry<String, List<Integer>> e : bySegment.entrySet()) {
       List<Integer> merged = new ArrayList<>(e.getValue());
       merged.addAll(wildcard);
@@ -47,12 +54,54 @@ final class RouteIndex {
         slot = (slot + 1) & mask;
       }
       keys[slot] = e.getKey();
-      candidates[slot] = toArray(merged);
+      candidates[slot] = byMethod(merged, matchers);
     }
   }
 
-  /** Returns the indexes, in table order, of the routes that may match {@code path}. */
-  int[] candidates(String path) {
+  /** Splits a candidate list per method, dropping the routes whose methods exclude it. */
+  private static int[][] byMethod(List<Integer> routes, List<RequestMatcher> matchers) {
+    int[][] lists = new int[METHODS.length + 1][];
+    for (int m = 0; m < METHODS.length; m++) {
+      List<Integer> kept = new ArrayList<>();
+      for (int route : routes) {
+        Set<String> methods = matchers.get(route).methods();
+        if (methods == null || methods.contains(METHODS[m])) {
+          kept.add(route);
+        }
+      }
+      lists[m] = toArray(kept);
+    }
+    lists[OTHER_METHOD] = toArray(routes);
+    return lists;
+  }
+
+  private static int methodIndex(String method) {
+    switch (method) {
+      case "GET":
+        return 0;
+      case "HEAD":
+        return 1;
+      case "POST":
+        return 2;
+      case "PUT":
+        return 3;
+      case "DELETE":
+        return 4;
+      case "PATCH":
+        return 5;
+      case "OPTIONS":
+        return 6;
+      default:
+        return OTHER_METHOD;
+    }
+  }
+
+  /** Returns the indexes, in table order, of the routes that may match {@code method path}. */
+  int[] candidates(String method, String path) {
+    return forPath(path)[methodIndex(method)];
+  }
+
+  private int[][] forPath(String path) {
     int end = path.indexOf('/', 1);
     if (end < 0) {
       end = path.length();

@@ -400,13 +400,16 @@ class OffloadRouterTest {
         Route.prefix("/api/").or(Route.prefix("/v1/")), Route.not(Route.prefix("/a/")),
         Route.host("example.com").and(Route.prefix("/img/")), Route.prefix("/a/"),
         Route.exact("/v1").or(Route.prefix("/img/")), Route.prefix("/api/").and(Route.prefix("/v1/")),
-        Route.prefix("/a/").and(Route.exact("/a").or(Route.prefix("/static/"))));
+        Route.prefix("/a/").and(Route.exact("/a").or(Route.prefix("/static/"))),
+        Route.post("*.png"), Route.method("PROPFIND").and(Route.prefix("/a/")),
+        Route.get("/img/**").or(Route.post("/v1/**")), Route.not(Route.method("GET")),
+        Route.method("DELETE").and(Route.method("GET")), Route.extensions("css").and(Route.method("HEAD")));
     for (int i = 0; i < routes.size(); i++) {
       builder.route("r" + i, routes.get(i), OffloadStrategy.reject(400 + i, "r" + i));
     }
     OffloadRouter router = builder.build();
     Random random = new Random(42);
-    for (int n = 0; n < 2000; n++) {
+    for (int n = 0; n < 5000; n++) {
       StringBuilder path = new StringBuilder();
       int depth = random.nextInt(4);
       for (int d = 0; d <= depth; d++) {
@@ -415,7 +418,9 @@ class OffloadRouterTest {
           path.append(random.nextBoolean() ? ".png" : ".css");
         }
       }
-      OffloadRequest.Builder b = OffloadRequest.get(path.toString());
+      String[] methods = {"GET", "HEAD", "POST", "DELETE", "PROPFIND", "OPTIONS"};
+      OffloadRequest.Builder b =
+          OffloadRequest.builder(methods[random.nextInt(methods.length)], path.toString());
       if (random.nextBoolean()) {
         b.header("X-A", "1");
       }
