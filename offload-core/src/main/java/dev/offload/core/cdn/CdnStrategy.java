@@ -9,6 +9,7 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.cache.CachedResponse;
+import dev.offload.core.internal.PercentEncoding;
 import java.net.URI;
 import java.util.Locale;
 
@@ -90,29 +91,10 @@ public interface CdnStrategy extends OffloadStrategy {
    * (space, quotes, non-ASCII): percent-encode those, keep everything else as it was.
    */
   private static String safeQuery(String query) {
-    for (int i = 0; i < query.length(); i++) {
-      if (!isQueryChar(query.charAt(i))) {
-        return escapeQuery(query);
-      }
-    }
-    return query;
+    return PercentEncoding.encode(query, CdnStrategy::isQueryChar);
   }
 
-  private static String escapeQuery(String query) {
-    StringBuilder sb = new StringBuilder(query.length() + 16);
-    for (byte b : query.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
-      char c = (char) (b & 0xff);
-      if (isQueryChar(c)) {
-        sb.append(c);
-      } else {
-        sb.append('%').append(Character.toUpperCase(Character.forDigit((c >> 4) & 0xf, 16)))
-            .append(Character.toUpperCase(Character.forDigit(c & 0xf, 16)));
-      }
-    }
-    return sb.toString();
-  }
-
-  private static boolean isQueryChar(char c) {
+  private static boolean isQueryChar(int c) {
     return c > ' ' && c < 0x7f && "\"<>\\^`{|}".indexOf(c) < 0;
   }
 

@@ -152,24 +152,8 @@ public final class PathNormalizer {
    * server handed over decoded.
    */
   private static String encodeNonAscii(String rawSegment) {
-    for (int i = 0; i < rawSegment.length(); i++) {
-      if (rawSegment.charAt(i) >= 0x80) {
-        StringBuilder sb = new StringBuilder(rawSegment.length() + 16);
-        for (byte b : rawSegment.getBytes(StandardCharsets.UTF_8)) {
-          int c = b & 0xff;
-          if (c < 0x80) {
-            sb.append((char) c);
-          } else {
-            sb.append('%').append(HEX[c >> 4]).append(HEX[c & 0xf]);
-          }
-        }
-        return sb.toString();
-      }
-    }
-    return rawSegment;
+    return PercentEncoding.encode(rawSegment, c -> true);
   }
-
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 
   /** Returns the decoded segment as a String, or a {@link Result} holding the error. */
   private static Object decodeSegment(String segment) {
