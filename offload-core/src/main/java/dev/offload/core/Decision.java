@@ -2,7 +2,6 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.offload.core.cache.CachedResponse;
 import java.net.URI;
 import java.util.Map;
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.offload.core.async.AsyncTaskStrategy;
-import dev.offload.core.cache.CachedResponse;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.core.guard.Guard;

@@ -8,7 +8,7 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Outcome;
-import dev.offload.core.cache.CachedResponse;
+import dev.offload.core.CachedResponse;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;

@@ -11,7 +11,7 @@ import dev.offload.core.OffloadRouter;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.Outcome;
 import dev.offload.core.Route;
-import dev.offload.core.cache.CachedResponse;
+import dev.offload.core.CachedResponse;
 import dev.offload.http.Loopback.RawClient;
 import dev.offload.http.Loopback.Response;
 import dev.offload.http.Loopback.Received;

@@ -8,7 +8,7 @@ import dev.offload.core.DecisionHandle;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
-import dev.offload.core.cache.CachedResponse;
+import dev.offload.core.CachedResponse;
 import dev.offload.core.internal.PercentEncoding;
 import java.net.URI;
 import java.util.Locale;

@@ -1,8 +1,7 @@
-package dev.offload.core.cache;
+package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.offload.core.Headers;
 import java.nio.ByteBuffer;
 
 /**
