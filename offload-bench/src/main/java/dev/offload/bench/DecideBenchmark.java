@@ -7,6 +7,7 @@ import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
 import dev.offload.core.async.AsyncTaskStrategy;
 import dev.offload.core.cdn.CdnStrategy;
+import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.core.guard.Guard;
 import dev.offload.core.guard.GuardVerdict;
@@ -196,8 +197,8 @@ public class DecideBenchmark {
   @TearDown(Level.Trial)
   public void checkNoLeakedSlots() {
     for (Backend b : backends) {
-      if (b.inFlight() != 0) {
-        throw new IllegalStateException(b.name() + " still has " + b.inFlight() + " in flight");
+      if (BackendLoad.of(b).inFlight() != 0) {
+        throw new IllegalStateException(b.name() + " still has " + BackendLoad.of(b).inFlight() + " in flight");
       }
     }
   }

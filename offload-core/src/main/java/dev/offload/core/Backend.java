@@ -5,13 +5,13 @@ import static java.util.Objects.requireNonNull;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import dev.offload.core.internal.BaseUri;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A named upstream service that requests can be forwarded to: one or more instances (base URIs),
- * per-backend timeouts, and the load it carries, measured from completed decision handles.
+ * A named upstream service that requests can be forwarded to: a description, its instances
+ * (base URIs) and per-backend timeouts. Its measured load and health per instance live in {@code
+ * dev.offload.core.failover.BackendLoad}, fed by completed decision handles.
  *
  * <pre>{@code
  * Backend orders = Backend.builder("orders")
@@ -21,7 +21,8 @@ import java.util.concurrent.atomic.LongAdder;
  * }</pre>
  *
  * <p>Only the route table names backends: nothing in a request can point the gateway at another
- * address. Share one instance per upstream; thread-safe.
+ * address. Immutable: share one per upstream (its load state is kept per {@code Backend} object,
+ * so two routes that name the same object share it).
  */
 public final class Backend {
   /** Default time to establish a connection. */
@@ -36,8 +37,6 @@ public final class Backend {
   private final Duration connectTimeout;
   private final Duration readTimeout;
   private final Duration callTimeout;
-  private final LongAdder inFlight = new LongAdder();
-  private final DecisionHandle.Listener releaser = outcome -> inFlight.decrement();
 
   private Backend(Builder b) {
     this.name = b.name;
@@ -72,11 +71,6 @@ public final class Backend {
     return instances;
   }
 
-  /** Returns the first instance: where forwarding goes until load balancing lands. */
-  public URI primaryInstance() {
-    return instances.get(0);
-  }
-
   /** Returns the connect timeout. */
   public Duration connectTimeout() {
     return connectTimeout;
@@ -90,20 +84,6 @@ public final class Backend {
   /** Returns the whole-call timeout; zero means none. */
   public Duration callTimeout() {
     return callTimeout;
-  }
-
-  /** Returns the number of forwarded requests whose handles are not completed yet. */
-  public long inFlight() {
-    return inFlight.sum();
-  }
-
-  /**
-   * Takes an in-flight slot and returns the handle that gives it back when completed. Strategies
-   * call this when they decide to forward here.
-   */
-  public DecisionHandle acquire() {
-    inFlight.increment();
-    return DecisionHandle.create(releaser);
   }
 
   @Override
@@ -132,20 +112,13 @@ public final class Backend {
      * Adds an instance.
      *
      * @throws IllegalArgumentException unless {@code uri} is an absolute http or https URI with a
-     *     host, no user info, no query and no fragment
+     *     host, no user info, no query and no fragment, not already added
      */
     public Builder instance(URI uri) {
-      requireNonNull(uri, "uri");
-      String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-      if (!scheme.equals("http") && !scheme.equals("https")) {
+      BaseUri.check("backend " + name + ": instance", uri);
+      if (instances.contains(uri)) {
         throw new IllegalArgumentException(
-            "backend " + name + ": instance must be an http or https URI, got '" + uri + "'");
-      }
-      if (uri.getHost() == null || uri.getRawUserInfo() != null
-          || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-        throw new IllegalArgumentException(
-            "backend " + name + ": instance must have a host and no user info, query or fragment,"
-                + " got '" + uri + "'");
+            "backend " + name + ": instance '" + uri + "' is already added");
       }
       instances.add(uri);
       return this;

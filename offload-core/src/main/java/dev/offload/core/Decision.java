@@ -3,7 +3,6 @@ package dev.offload.core;
 import static java.util.Objects.requireNonNull;
 
 import java.net.URI;
-import java.util.Map;
 
 /**
  * What the router decided to do with one request: a plain value, one record per outcome. An
@@ -16,12 +15,16 @@ import java.util.Map;
  * }
  * }</pre>
  *
- * <p>{@link Forward}, {@link Offload} and {@link ServeCached} hold a resource: they are {@link
- * Holding} decisions and carry a {@link DecisionHandle} that whoever executes the decision must
- * complete exactly once. {@link PassThrough}, {@link Redirect} and {@link Reject} hold nothing.
+ * <p>{@link PassThrough}, {@link Forward}, {@link Offload} and {@link ServeCached} hold a
+ * resource (the host's handler, a backend instance, a queue place): they are {@link Holding}
+ * decisions and carry a {@link DecisionHandle} that whoever executes the decision must complete
+ * exactly once, with what happened. {@link Redirect} and {@link Reject} hold nothing.
+ *
+ * <p>An executor must handle every {@link Kind}: dispatch with a {@code switch} over {@link
+ * #kind()} whose {@code default} fails loudly, so a new kind cannot go unanswered.
  */
 public sealed interface Decision
-    permits Decision.PassThrough, Decision.Redirect, Decision.Reject, Decision.Holding {
+    permits Decision.Redirect, Decision.Reject, Decision.Holding {
 
   /** The kinds of decision; {@link #tag()} is the value of the {@code decision} metric tag. */
   enum Kind {
@@ -48,27 +51,43 @@ public sealed interface Decision
   Kind kind();
 
   /**
-   * A decision that holds a resource ({@link ServeCached}, {@link Forward}, {@link Offload}): its
-   * {@link #handle()} must be completed exactly once by whoever executes it.
+   * A decision that holds a resource ({@link PassThrough}, {@link ServeCached}, {@link Forward},
+   * {@link Offload}): its {@link #handle()} must be completed exactly once by whoever executes
+   * it.
    */
-  sealed interface Holding extends Decision permits ServeCached, Forward, Offload {
+  sealed interface Holding extends Decision permits PassThrough, ServeCached, Forward, Offload {
     /** Returns the handle to complete exactly once. */
     DecisionHandle handle();
   }
 
-  /** Returns the decision to let the host's own handler answer. */
-  static PassThrough passThrough() {
-    return PassThrough.INSTANCE;
+  /**
+   * Returns the decision to let the host's own handler answer, measured on the router's ticker
+   * from now.
+   */
+  static PassThrough passThrough(DecisionContext context) {
+    return new PassThrough(DecisionHandle.create(requireNonNull(context, "context").ticker()));
   }
 
   /** Returns a rejection with no extra headers. */
   static Reject reject(int status, String reason) {
-    return new Reject(status, reason, Map.of());
+    return new Reject(status, reason, Headers.empty());
   }
 
-  /** Let the host's own handler answer, untouched. */
-  record PassThrough() implements Decision {
-    static final PassThrough INSTANCE = new PassThrough();
+  /** Returns a rejection with response headers such as {@code Retry-After}. */
+  static Reject reject(int status, String reason, Headers headers) {
+    return new Reject(status, reason, headers);
+  }
+
+  /**
+   * Let the host's own handler answer, untouched. {@code handle} measures it: the executor
+   * completes it with the status the host sent, the bytes it wrote and its latency, so the
+   * host's own load is visible like a backend's.
+   */
+  record PassThrough(DecisionHandle handle) implements Holding {
+    /** Checks the values. */
+    public PassThrough {
+      requireNonNull(handle, "handle");
+    }
 
     @Override
     public Kind kind() {
@@ -154,12 +173,29 @@ public sealed interface Decision
     }
   }
 
-  /** Forward the request to {@code backend}; {@code handle} holds its in-flight slot. */
-  record Forward(Backend backend, DecisionHandle handle) implements Holding {
-    /** Checks the values. */
+  /**
+   * Forward the request to {@code instance} of {@code backend}; {@code handle} holds its
+   * in-flight slot. Which instance is part of the decision (load balancing is decided, not done
+   * inside the forwarder), so a unit test and {@code explain} see it.
+   *
+   * @param backend the backend: its name and timeouts
+   * @param instance the base URI to send to, one of {@code backend.instances()}
+   * @param handle completed exactly once with what the forward did
+   */
+  record Forward(Backend backend, URI instance, DecisionHandle handle) implements Holding {
+    /**
+     * Checks the values.
+     *
+     * @throws IllegalArgumentException if {@code instance} is not one of the backend's instances
+     */
     public Forward {
       requireNonNull(backend, "backend");
+      requireNonNull(instance, "instance");
       requireNonNull(handle, "handle");
+      if (!backend.instances().contains(instance)) {
+        throw new IllegalArgumentException("instance " + instance + " is not one of backend "
+            + backend.name() + "'s instances " + backend.instances());
+      }
     }
 
     @Override
@@ -190,20 +226,19 @@ public sealed interface Decision
    *
    * @param status a 4xx or 5xx status
    * @param reason a short reason for the client; no internals
-   * @param headers extra response headers, such as {@code Retry-After}
+   * @param headers extra response headers, such as {@code Retry-After}; a field may repeat
+   *     (two {@code WWW-Authenticate} challenges)
    */
-  record Reject(int status, String reason, Map<String, String> headers) implements Decision {
+  record Reject(int status, String reason, Headers headers) implements Decision {
     /**
-     * Checks the values.
+     * Checks the values. ({@link Headers} already refuses names that are not tokens and values
+     * holding CR, LF or NUL.)
      *
-     * @throws IllegalArgumentException if {@code status} is not in 400..599, a header name is not
-     *     a token or a header value holds CR, LF or NUL
+     * @throws IllegalArgumentException if {@code status} is not in 400..599
      */
     public Reject {
       requireNonNull(reason, "reason");
-      headers = Map.copyOf(requireNonNull(headers, "headers"));
-      Headers.Builder check = Headers.builder(); // names are tokens, values hold no CR/LF/NUL
-      headers.forEach(check::add);
+      requireNonNull(headers, "headers");
       if (status < 400 || status > 599) {
         throw new IllegalArgumentException("reject status must be in 400..599, got " + status);
       }

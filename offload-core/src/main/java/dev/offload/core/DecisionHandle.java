@@ -2,116 +2,199 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.Ticker;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Optional;
 
 /**
- * The resource a {@link Decision} holds (an in-flight slot on a backend, a place in a queue),
- * released by completing the handle <b>exactly once</b>: {@link #onSuccess()},
- * {@link #onFailure()} or {@link #onDropped()}. The executor of the decision does it whatever
- * happens, also when the host's handler throws.
+ * The resource a {@link Decision} holds (an in-flight slot on a backend instance, a place in a
+ * queue, the host's own handler at work), released by completing the handle <b>exactly once</b>
+ * with what happened. The executor of the decision does it whatever happens, also when the
+ * host's handler throws. The listener receives a {@link Completion}: the outcome, the failure
+ * kind, the status, the bytes relayed, and the latency from the handle's creation (the decision)
+ * to its completion, measured on the ticker the handle was created with (the router's).
  *
  * <pre>{@code
  * if (decision instanceof Decision.Forward forward) {
  *   try {
- *     relay(forward);
- *     forward.handle().onSuccess();
- *   } catch (IOException e) {
- *     forward.handle().onFailure();
- *     throw e;
+ *     long bytes = relay(forward);
+ *     forward.handle().complete(Outcome.SUCCESS, FailureKind.NONE, 200, bytes);
+ *   } catch (SocketTimeoutException e) {
+ *     forward.handle().complete(Outcome.FAILURE, FailureKind.READ_TIMEOUT, 504, 0);
+ *   } finally {
+ *     forward.handle().tryComplete(Outcome.DROPPED, FailureKind.INTERNAL_ERROR, 0, 0);
  *   }
  * }
  * }</pre>
  *
- * <p>Completing a handle a second time throws {@link IllegalStateException}: it means the
- * resource would be released twice, which would corrupt the load figures the router decides by.
- * Thread-safe.
+ * <p>{@link #complete} a second time throws {@link IllegalStateException}: it means the resource
+ * would be released twice, which would corrupt the load figures the router decides by. Where two
+ * paths may race to complete (a timeout and a response, or a {@code finally} that completes what
+ * is still open), use {@link #tryComplete}, which returns false when the handle was already
+ * completed, as {@code CompletableFuture.complete} does. Thread-safe.
  */
 public final class DecisionHandle {
   /** Told once, on the thread that completes the handle. Must not throw. */
   @FunctionalInterface
   public interface Listener {
     /** Called once when the handle completes. */
-    void onComplete(Outcome outcome);
+    void onComplete(Completion completion);
   }
 
-  private static final Listener IGNORE = outcome -> {};
-  private static final VarHandle STATE;
+  private static final System.Logger LOG = System.getLogger(DecisionHandle.class.getName());
+  private static final Listener IGNORE = completion -> {};
+  private static final VarHandle COMPLETION;
 
   static {
     try {
-      STATE = MethodHandles.lookup().findVarHandle(DecisionHandle.class, "state", int.class);
+      COMPLETION = MethodHandles.lookup()
+          .findVarHandle(DecisionHandle.class, "completion", Completion.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
   }
 
+  private final Ticker ticker;
+  private final long start;
   private final Listener listener;
-  /** 0 while open, else the ordinal of the outcome plus one. */
-  @SuppressWarnings("unused") // written through STATE
-  private volatile int state;
+  @SuppressWarnings("unused") // written through COMPLETION
+  private volatile Completion completion;
+  private volatile Headers responseHeaders = Headers.empty();
 
-  private DecisionHandle(Listener listener) {
+  private DecisionHandle(Ticker ticker, Listener listener) {
+    this.ticker = ticker;
     this.listener = listener;
+    this.start = ticker.read();
   }
 
-  /** Returns a new open handle that tells {@code listener} when it completes. */
-  public static DecisionHandle create(Listener listener) {
-    return new DecisionHandle(requireNonNull(listener, "listener"));
+  /**
+   * Returns a new open handle whose latency is measured on {@code ticker} from now, and that
+   * tells {@code listener} when it completes. Strategies pass the router's ticker ({@link
+   * DecisionContext#ticker()}).
+   */
+  public static DecisionHandle create(Ticker ticker, Listener listener) {
+    return new DecisionHandle(requireNonNull(ticker, "ticker"), requireNonNull(listener, "listener"));
   }
 
-  /** Returns a new open handle that holds nothing but still checks the exactly-once contract. */
+  /**
+   * Returns a new open handle that holds nothing but still checks the exactly-once contract and
+   * measures its latency on {@code ticker}.
+   */
+  public static DecisionHandle create(Ticker ticker) {
+    return create(ticker, IGNORE);
+  }
+
+  /** Returns a new open handle that holds nothing, measured on the system ticker. */
   public static DecisionHandle create() {
-    return new DecisionHandle(IGNORE);
+    return create(Ticker.systemTicker(), IGNORE);
   }
 
-  /** Completes the handle: the work succeeded. */
+  /** Completes the handle: the work succeeded; no status or byte count known. */
   public void onSuccess() {
-    complete(Outcome.SUCCESS);
+    complete(Outcome.SUCCESS, FailureKind.NONE, Completion.NO_STATUS, 0);
   }
 
-  /** Completes the handle: the work failed. */
+  /** Completes the handle: the work failed, for a reason not given ({@link FailureKind#OTHER}). */
   public void onFailure() {
-    complete(Outcome.FAILURE);
+    complete(Outcome.FAILURE, FailureKind.OTHER, Completion.NO_STATUS, 0);
   }
 
   /** Completes the handle: the work was abandoned. */
   public void onDropped() {
-    complete(Outcome.DROPPED);
+    complete(Outcome.DROPPED, FailureKind.NONE, Completion.NO_STATUS, 0);
   }
 
   /**
-   * Completes the handle with {@code outcome}.
+   * Completes the handle with {@code outcome} and nothing else known: a failure is {@link
+   * FailureKind#OTHER}.
    *
    * @throws IllegalStateException if the handle was already completed
    */
   public void complete(Outcome outcome) {
     requireNonNull(outcome, "outcome");
-    if (!STATE.compareAndSet(this, 0, outcome.ordinal() + 1)) {
+    complete(outcome, outcome == Outcome.FAILURE ? FailureKind.OTHER : FailureKind.NONE,
+        Completion.NO_STATUS, 0);
+  }
+
+  /**
+   * Completes the handle with what happened; the latency is measured now.
+   *
+   * @param status the HTTP status, {@link Completion#NO_STATUS} when none is known
+   * @param bytes response body bytes relayed
+   * @throws IllegalStateException if the handle was already completed (naming both outcomes)
+   * @throws IllegalArgumentException for values {@link Completion} refuses
+   */
+  public void complete(Outcome outcome, FailureKind failure, int status, long bytes) {
+    if (!tryComplete(outcome, failure, status, bytes)) {
       throw new IllegalStateException(
           "decision handle already completed with "
-              + Outcome.values()[(int) STATE.getVolatile(this) - 1]
+              + completion().map(c -> c.outcome().name()).orElse("?")
               + ", cannot complete it again with "
               + outcome
-              + ": complete a handle exactly once");
+              + ": complete a handle exactly once, or use tryComplete where completions race");
     }
-    listener.onComplete(outcome);
+  }
+
+  /**
+   * Completes the handle with what happened unless it is already completed; the latency is
+   * measured now. Of racing calls exactly one returns true and tells the listener.
+   *
+   * @return whether this call completed the handle
+   * @throws IllegalArgumentException for values {@link Completion} refuses
+   */
+  public boolean tryComplete(Outcome outcome, FailureKind failure, int status, long bytes) {
+    if (completion != null) {
+      requireNonNull(outcome, "outcome");
+      requireNonNull(failure, "failure");
+      return false;
+    }
+    Completion done = new Completion(outcome, failure, status, Math.max(0, ticker.read() - start),
+        bytes);
+    if (!COMPLETION.compareAndSet(this, null, done)) {
+      return false;
+    }
+    try {
+      listener.onComplete(done);
+    } catch (RuntimeException e) {
+      // a listener must not throw; contained so that the request is not broken by it
+      LOG.log(System.Logger.Level.WARNING, "decision handle listener threw", e);
+    }
+    return true;
+  }
+
+  /**
+   * Adds header fields for the response that executing this decision produces (the router adds
+   * those that admitting guards asked for). Call before the decision is executed.
+   */
+  public DecisionHandle addResponseHeaders(Headers headers) {
+    responseHeaders = responseHeaders.plus(headers);
+    return this;
+  }
+
+  /** Returns the header fields the executor sets on the response; empty unless added. */
+  public Headers responseHeaders() {
+    return responseHeaders;
   }
 
   /** Returns whether the handle was completed. */
   public boolean isCompleted() {
-    return (int) STATE.getVolatile(this) != 0;
+    return completion != null;
   }
 
   /** Returns the outcome, once completed. */
   public Optional<Outcome> outcome() {
-    int s = (int) STATE.getVolatile(this);
-    return s == 0 ? Optional.empty() : Optional.of(Outcome.values()[s - 1]);
+    return completion().map(Completion::outcome);
+  }
+
+  /** Returns what happened, once completed. */
+  public Optional<Completion> completion() {
+    return Optional.ofNullable(completion);
   }
 
   @Override
   public String toString() {
-    return "DecisionHandle(" + outcome().map(Outcome::name).orElse("open") + ")";
+    Completion c = completion;
+    return c == null ? "DecisionHandle(open)" : "DecisionHandle(" + c + ")";
   }
 }

@@ -91,7 +91,7 @@ public record Explanation(
     if (decision instanceof Decision.Redirect r) {
       return "redirect " + r.status() + " " + r.location();
     } else if (decision instanceof Decision.Forward f) {
-      return "forward to " + f.backend().name() + " " + f.backend().instances();
+      return "forward to " + f.backend().name() + " at " + f.instance();
     } else if (decision instanceof Decision.Reject r) {
       return "reject " + r.status() + " " + r.reason();
     } else if (decision instanceof Decision.Offload o) {

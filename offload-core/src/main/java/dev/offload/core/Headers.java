@@ -2,6 +2,7 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.internal.HttpSyntax;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -127,6 +128,22 @@ public final class Headers {
     return builder;
   }
 
+  /** Returns these fields followed by {@code more}'s: a repeated name keeps every value. */
+  public Headers plus(Headers more) {
+    requireNonNull(more, "more");
+    if (more.size() == 0) {
+      return this;
+    }
+    if (size() == 0) {
+      return more;
+    }
+    Builder merged = toBuilder();
+    for (int i = 0; i < more.size(); i++) {
+      merged.add(more.name(i), more.value(i));
+    }
+    return merged.build();
+  }
+
   /** Without allocation; {@code lowerName} must already be lower-case. */
   String firstLowerCase(String lowerName) {
     for (int i = 0; i < keys.length; i++) {
@@ -245,7 +262,7 @@ public final class Headers {
     public Builder add(String name, String value) {
       requireNonNull(name, "name");
       requireNonNull(value, "value");
-      if (!isToken(name)) {
+      if (!HttpSyntax.isToken(name)) {
         throw new IllegalArgumentException("header name is not a token: '" + name + "'");
       }
       for (int i = 0; i < value.length(); i++) {
@@ -292,24 +309,5 @@ public final class Headers {
       return new Headers(
           keys.toArray(new String[0]), names.toArray(new String[0]), values.toArray(new String[0]));
     }
-  }
-
-  /** RFC 9110 section 5.6.2 token. */
-  static boolean isToken(String s) {
-    if (s.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok =
-          (c >= 'a' && c <= 'z')
-              || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9')
-              || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
   }
 }

@@ -3,6 +3,7 @@ package dev.offload.core;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.net.InetAddresses;
+import dev.offload.core.internal.HttpSyntax;
 import dev.offload.core.internal.PathNormalizer;
 import java.net.InetAddress;
 import java.net.URLDecoder;
@@ -229,12 +230,8 @@ public final class OffloadRequest {
     if (value == null) {
       return OptionalLong.empty();
     }
-    try {
-      long length = Long.parseLong(value);
-      return length >= 0 ? OptionalLong.of(length) : OptionalLong.empty();
-    } catch (NumberFormatException e) {
-      return OptionalLong.empty();
-    }
+    long length = HttpSyntax.parseContentLength(value);
+    return length >= 0 ? OptionalLong.of(length) : OptionalLong.empty();
   }
 
   /**
@@ -351,7 +348,7 @@ public final class OffloadRequest {
     private Builder(String method, String target) {
       requireNonNull(method, "method");
       requireNonNull(target, "target");
-      if (!Headers.isToken(method)) {
+      if (!HttpSyntax.isToken(method)) {
         throw new IllegalArgumentException("method is not a token: '" + method + "'");
       }
       this.method = method;

@@ -147,6 +147,7 @@ public final class OffloadRouter {
       return finish(0, Decision.reject(400, request.targetError().get()), start, trace);
     }
     OffloadRequest admitted = request;
+    Headers guardHeaders = null;
     for (int i = 0; i < guards.length; i++) {
       CompiledGuard guard = guards[i];
       Context context = trace == null ? guard.context : trace.context(guard.name, ticker);
@@ -177,6 +178,10 @@ public final class OffloadRouter {
       if (verdict.attributeKey().isPresent()) {
         admitted = attach(admitted, verdict);
       }
+      if (verdict.responseHeaders().size() > 0) {
+        guardHeaders = guardHeaders == null
+            ? verdict.responseHeaders() : guardHeaders.plus(verdict.responseHeaders());
+      }
     }
     if (admitted.hasPathParameters()) {
       Decision.Reject refused = refusePathParameters(admitted, trace);
@@ -190,7 +195,8 @@ public final class OffloadRouter {
         trace.strategy = "otherwise: " + otherwise.describe();
       }
       Context context = trace == null ? otherwiseContext : trace.context(NO_ROUTE, ticker);
-      Decision decision = run(otherwise, NO_ROUTE, admitted, context, trace);
+      Decision decision = withHeaders(run(otherwise, NO_ROUTE, admitted, context, trace),
+          guardHeaders);
       return finish(0, canonicalPassThrough(decision, admitted, trace), start, trace);
     }
     CompiledRoute route = routes[matched];
@@ -199,7 +205,8 @@ public final class OffloadRouter {
       trace.strategy = route.strategy.describe();
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
-    Decision decision = run(route.strategy, route.name, admitted, context, trace);
+    Decision decision = withHeaders(run(route.strategy, route.name, admitted, context, trace),
+        guardHeaders);
     return finish(routeSlotBase + matched, canonicalPassThrough(decision, admitted, trace), start,
         trace);
   }
@@ -259,9 +266,10 @@ public final class OffloadRouter {
    */
   private static Decision canonicalPassThrough(Decision decision, OffloadRequest request,
       Trace trace) {
-    if (!(decision instanceof Decision.PassThrough) || request.hasCanonicalPath()) {
+    if (!(decision instanceof Decision.PassThrough passThrough) || request.hasCanonicalPath()) {
       return decision;
     }
+    passThrough.handle().tryComplete(Outcome.DROPPED, FailureKind.REJECTED_LOCALLY, 400, 0);
     String reason = "non-canonical path (dot segments or repeated slashes) is not passed through";
     if (trace != null) {
       trace.strategy = trace.strategy + ", refused: " + reason;
@@ -316,6 +324,23 @@ public final class OffloadRouter {
     return sb.toString();
   }
 
+  /**
+   * Puts the response headers that admitting guards asked for where the executor finds them: on
+   * a holding decision's handle, into a redirect's headers. A rejection keeps its own.
+   */
+  private static Decision withHeaders(Decision decision, Headers headers) {
+    if (headers == null) {
+      return decision;
+    }
+    if (decision instanceof Decision.Holding holding) {
+      holding.handle().addResponseHeaders(headers);
+    } else if (decision instanceof Decision.Redirect redirect) {
+      return new Decision.Redirect(redirect.status(), redirect.location(),
+          redirect.headers().plus(headers));
+    }
+    return decision;
+  }
+
   @SuppressWarnings({"unchecked", "rawtypes"})
   private static OffloadRequest attach(OffloadRequest request, GuardVerdict verdict) {
     AttributeKey key = verdict.attributeKey().orElseThrow();
@@ -367,6 +392,11 @@ public final class OffloadRouter {
     @Override
     public long nanoTime() {
       return ticker.read();
+    }
+
+    @Override
+    public Ticker ticker() {
+      return ticker;
     }
 
     @Override

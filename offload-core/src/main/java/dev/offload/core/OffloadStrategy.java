@@ -1,5 +1,7 @@
 package dev.offload.core;
 
+import static java.util.Objects.requireNonNull;
+
 /**
  * What a route does with a request it matched: one method, usable as a lambda. The three kinds
  * that the pattern names extend it: {@link dev.offload.core.cdn.CdnStrategy}, {@link
@@ -8,6 +10,12 @@ package dev.offload.core;
  * <p>{@code decide} runs on the request thread for every matching request: it must not do I/O or
  * block, and it must be thread-safe. It reads time only through {@link DecisionContext#nanoTime()}.
  * If it throws, the router answers 500 and counts the failure; the router itself keeps working.
+ *
+ * <p><b>Explaining does not consume.</b> While {@link DecisionContext#explaining()} a strategy
+ * reads its state but does not change it: it takes no in-flight slot, no token, no half-open
+ * probe and no queue place, so that {@link OffloadRouter#explain} never changes what the next
+ * request gets. A holding decision returned while explaining carries a handle that holds
+ * nothing; the router completes it as dropped.
  */
 @FunctionalInterface
 public interface OffloadStrategy {
@@ -19,34 +27,38 @@ public interface OffloadStrategy {
     return "OffloadStrategy";
   }
 
-  /** Returns a strategy that lets the host's own handler answer. */
-  static OffloadStrategy passThrough() {
+  /**
+   * Returns {@code strategy} with {@code description} as what {@link #describe()} says, for
+   * explanations and {@code OffloadRouter.toString()}.
+   *
+   * <pre>{@code
+   * .otherwise(OffloadStrategy.of("teapot", (request, context) -> Decision.reject(418, "tea")))
+   * }</pre>
+   */
+  static OffloadStrategy of(String description, OffloadStrategy strategy) {
+    requireNonNull(description, "description");
+    requireNonNull(strategy, "strategy");
     return new OffloadStrategy() {
       @Override
       public Decision decide(OffloadRequest request, DecisionContext context) {
-        return Decision.passThrough();
+        return strategy.decide(request, context);
       }
 
       @Override
       public String describe() {
-        return "passThrough";
+        return description;
       }
     };
+  }
+
+  /** Returns a strategy that lets the host's own handler answer. */
+  static OffloadStrategy passThrough() {
+    return of("passThrough", (request, context) -> Decision.passThrough(context));
   }
 
   /** Returns a strategy that always rejects with {@code status} and {@code reason}. */
   static OffloadStrategy reject(int status, String reason) {
     Decision.Reject reject = Decision.reject(status, reason);
-    return new OffloadStrategy() {
-      @Override
-      public Decision decide(OffloadRequest request, DecisionContext context) {
-        return reject;
-      }
-
-      @Override
-      public String describe() {
-        return "reject(" + status + ")";
-      }
-    };
+    return of("reject(" + status + ")", (request, context) -> reject);
   }
 }

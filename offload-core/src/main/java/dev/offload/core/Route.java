@@ -2,6 +2,7 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.internal.HttpSyntax;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -148,7 +149,7 @@ public final class Route {
     Set<String> set = new LinkedHashSet<>();
     for (String m : methods) {
       requireNonNull(m, "method");
-      if (!Headers.isToken(m)) {
+      if (!HttpSyntax.isToken(m)) {
         throw new IllegalArgumentException("method is not a token: '" + m + "'");
       }
       if (!m.equals(m.toUpperCase(Locale.ROOT))) {
@@ -213,8 +214,8 @@ public final class Route {
     requireNonNull(mediaRange, "mediaRange");
     int slash = mediaRange.indexOf('/');
     if (slash <= 0 || slash == mediaRange.length() - 1
-        || !Headers.isToken(mediaRange.substring(0, slash))
-        || !Headers.isToken(mediaRange.substring(slash + 1))) {
+        || !HttpSyntax.isToken(mediaRange.substring(0, slash))
+        || !HttpSyntax.isToken(mediaRange.substring(slash + 1))) {
       throw new IllegalArgumentException(
           "content type must be type/subtype or type/*, got '" + mediaRange + "'");
     }
@@ -257,7 +258,7 @@ public final class Route {
 
   private static String headerName(String name) {
     requireNonNull(name, "name");
-    if (!Headers.isToken(name)) {
+    if (!HttpSyntax.isToken(name)) {
       throw new IllegalArgumentException("header name is not a token: '" + name + "'");
     }
     return name;

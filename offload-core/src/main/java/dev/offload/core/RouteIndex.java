@@ -1,5 +1,6 @@
 package dev.offload.core;
 
+import dev.offload.core.internal.HttpMethods;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,9 +16,7 @@ import java.util.Set;
  */
 final class RouteIndex {
   /** Methods with lists of their own; any other method gets the unfiltered list. */
-  private static final String[] METHODS = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
-      "OPTIONS"};
-  private static final int OTHER_METHOD = METHODS.length;
+  private static final int OTHER_METHOD = HttpMethods.ROUTED.size();
 
   private final String[] keys;
   /** [slot][method index] -> route indexes. */
@@ -60,12 +59,12 @@ final class RouteIndex {
 
   /** Splits a candidate list per method, dropping the routes whose methods exclude it. */
   private static int[][] byMethod(List<Integer> routes, List<RequestMatcher> matchers) {
-    int[][] lists = new int[METHODS.length + 1][];
-    for (int m = 0; m < METHODS.length; m++) {
+    int[][] lists = new int[OTHER_METHOD + 1][];
+    for (int m = 0; m < OTHER_METHOD; m++) {
       List<Integer> kept = new ArrayList<>();
       for (int route : routes) {
         Set<String> methods = matchers.get(route).methods();
-        if (methods == null || methods.contains(METHODS[m])) {
+        if (methods == null || methods.contains(HttpMethods.ROUTED.get(m))) {
           kept.add(route);
         }
       }
@@ -75,30 +74,9 @@ final class RouteIndex {
     return lists;
   }
 
-  private static int methodIndex(String method) {
-    switch (method) {
-      case "GET":
-        return 0;
-      case "HEAD":
-        return 1;
-      case "POST":
-        return 2;
-      case "PUT":
-        return 3;
-      case "DELETE":
-        return 4;
-      case "PATCH":
-        return 5;
-      case "OPTIONS":
-        return 6;
-      default:
-        return OTHER_METHOD;
-    }
-  }
-
   /** Returns the indexes, in table order, of the routes that may match {@code method path}. */
   int[] candidates(String method, String path) {
-    return forPath(path)[methodIndex(method)];
+    return forPath(path)[HttpMethods.index(method)];
   }
 
   private int[][] forPath(String path) {

@@ -40,6 +40,7 @@ final class RouterMetrics {
       counter =
           Counter.builder(DECISIONS)
               .description("Routing decisions, by route and kind of decision")
+              .baseUnit("decisions")
               .tag("route", slotNames[slot])
               .tag("decision", kind.tag())
               .register(registry);
@@ -63,6 +64,7 @@ final class RouterMetrics {
   void strategyError(String name, Throwable error) {
     Counter.builder(STRATEGY_ERRORS)
         .description("Strategies and guards that threw or returned null; answered with 500")
+        .baseUnit("errors")
         .tag("route", name)
         .tag("exception", error.getClass().getSimpleName())
         .register(registry)

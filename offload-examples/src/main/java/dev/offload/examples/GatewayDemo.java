@@ -66,7 +66,7 @@ public final class GatewayDemo {
         "hello from the host application: " + exchange.getRequestURI());
     HttpServer gateway = server(threads, OffloadHttpHandler.wrap(executor, hostApp));
     String base = "http://127.0.0.1:" + gateway.getAddress().getPort();
-    out.println("gateway on " + base + ", orders backend on " + orders.primaryInstance());
+    out.println("gateway on " + base + ", orders backend on " + orders.instances().get(0));
     out.println();
 
     HttpClient client = HttpClient.newBuilder()

@@ -2,18 +2,21 @@ package dev.offload.http;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.CachedResponse;
+import dev.offload.core.Completion;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
+import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Outcome;
-import dev.offload.core.CachedResponse;
+import dev.offload.core.internal.HttpMethods;
+import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
-import dev.offload.http.internal.TrustedProxies;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -21,19 +24,18 @@ import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import okhttp3.OkHttpClient;
+import java.util.function.Consumer;
 
 /**
  * Decides each exchange with an {@link OffloadRouter} and executes the decision: the one
  * server-agnostic executor that every adapter shares. Adapters translate their server's exchange
- * into a {@link ServerExchange}, call {@link #execute}, and call the host's own handler when it
- * returns true.
+ * into a {@link ServerExchange} and call {@link #execute} with a {@link HostHandler} that runs
+ * the host's own handler when the decision is to pass through.
  *
  * <pre>{@code
  * OffloadExecutor executor = OffloadExecutor.builder(router)
  *     .trustedProxies("10.0.0.0/8")          // our load balancer
- *     .maxRequestBodyBytes(64L << 20)
+ *     .forwarding(f -> f.maxRequestBodyBytes(64L << 20))
  *     .meterRegistry(registry)
  *     .build();
  * server.createContext("/", OffloadHttpHandler.wrap(executor, existingHandler));
@@ -61,8 +63,6 @@ import okhttp3.OkHttpClient;
 public final class OffloadExecutor {
   private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
   private static final Headers CLOSE = Headers.of("Connection", "close");
-  /** What a 405 for {@code CONNECT} or {@code TRACE} lists in {@code Allow}. */
-  private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
   private final OffloadRouter router;
   private final TrustedProxies trustedProxies;
@@ -92,39 +92,38 @@ public final class OffloadExecutor {
   }
 
   /**
-   * Decides {@code exchange} and, unless the decision is to pass through, answers it.
+   * Decides {@code exchange} and carries the decision out: answers it, or, for a pass-through,
+   * runs the host's own handler through {@code host} and measures it. Every holding decision's
+   * handle is completed exactly once, also when the host's handler throws.
    *
    * <p>I/O failures towards the client while answering abort the exchange rather than throw.
    *
-   * @return true when the decision is {@code PassThrough}: nothing was read or written and the
-   *     adapter must now call the host's own handler; false when the exchange was answered (or
-   *     aborted)
-   * @throws IOException reserved for adapters' I/O; this implementation aborts the exchange
-   *     instead
+   * @throws IOException from the host's handler, unchanged (the pass-through's handle completes
+   *     as dropped)
+   * @throws E from the host's handler, unchanged (the handle completes as failed)
    */
-  public boolean execute(ServerExchange exchange) throws IOException {
+  public <E extends Exception> void execute(ServerExchange exchange, HostHandler<E> host)
+      throws IOException, E {
     requireNonNull(exchange, "exchange");
+    requireNonNull(host, "host");
     OffloadRequest request;
     try {
       request = requestOrAnswer(exchange);
     } catch (IOException e) {
       exchange.abort();
-      return false;
+      return;
     }
     if (request == null) {
-      return false;
+      return;
     }
     Decision decision = router.decide(request);
-    if (decision instanceof Decision.PassThrough) {
-      return true;
+    if (decision instanceof Decision.PassThrough passThrough) {
+      passThrough(passThrough, host);
+      return;
     }
     if (decision instanceof Decision.Forward forward) {
-      try {
-        forwarder.forward(forward, request, exchange);
-      } finally {
-        completeIfOpen(forward.handle(), Outcome.FAILURE);
-      }
-      return false;
+      forwarder.forward(forward, request, exchange);
+      return;
     }
     // These answers never read the request body: if it has one, close after answering instead
     // of letting the server drain it (the JDK server waits for it without a timeout, so a slow
@@ -132,19 +131,56 @@ public final class OffloadExecutor {
     boolean unreadBody = request.contentLength().orElse(0L) > 0
         || request.headers().contains("Transfer-Encoding");
     try {
-      if (decision instanceof Decision.Redirect redirect) {
-        redirect(exchange, redirect, unreadBody);
-      } else if (decision instanceof Decision.Reject reject) {
-        reject(exchange, reject, unreadBody);
-      } else if (decision instanceof Decision.ServeCached cached) {
-        serveCached(exchange, cached, unreadBody);
-      } else if (decision instanceof Decision.Offload offload) {
-        offload(exchange, request, offload);
+      switch (decision.kind()) {
+        case REDIRECT -> redirect(exchange, (Decision.Redirect) decision, unreadBody);
+        case REJECT -> reject(exchange, (Decision.Reject) decision, unreadBody);
+        case SERVE_CACHED -> serveCached(exchange, (Decision.ServeCached) decision, unreadBody);
+        case OFFLOAD -> offload(exchange, request, (Decision.Offload) decision);
+        default -> unhandled(exchange, decision);
       }
     } catch (IOException e) {
       exchange.abort();
     }
-    return false;
+  }
+
+  /**
+   * A decision kind this executor does not know: a bug (a kind added without its executor).
+   * Fails loudly: logged as an error, answered 500, its handle completed as failed; with
+   * assertions on (tests), thrown.
+   */
+  private static void unhandled(ServerExchange exchange, Decision decision) throws IOException {
+    if (decision instanceof Decision.Holding holding) {
+      holding.handle().tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, 500, 0);
+    }
+    LOG.log(System.Logger.Level.ERROR, "no executor for decision kind " + decision.kind());
+    Problem.send(exchange, 500, "internal error while executing the decision", Headers.empty());
+    if (OffloadExecutor.class.desiredAssertionStatus()) {
+      throw new AssertionError("OffloadExecutor does not execute " + decision.kind());
+    }
+  }
+
+  /** Runs the host's handler and completes the pass-through's handle with what it answered. */
+  private static <E extends Exception> void passThrough(Decision.PassThrough passThrough,
+      HostHandler<E> host) throws IOException, E {
+    DecisionHandle handle = passThrough.handle();
+    boolean returned = false;
+    try {
+      HostHandler.HostResponse answered = host.run(handle.responseHeaders());
+      returned = true;
+      int status = answered.status() >= 100 && answered.status() <= 599
+          ? answered.status() : Completion.NO_STATUS;
+      boolean serverError = status >= 500;
+      handle.tryComplete(serverError ? Outcome.FAILURE : Outcome.SUCCESS,
+          serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE, status,
+          Math.max(0, answered.bytes()));
+    } catch (IOException e) {
+      handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, Completion.NO_STATUS, 0);
+      throw e;
+    } finally {
+      if (!returned) { // the host's handler threw something other than an IOException
+        handle.tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, Completion.NO_STATUS, 0);
+      }
+    }
   }
 
   /** Validates the message and builds the request; answers and returns null when refused. */
@@ -154,7 +190,7 @@ public final class OffloadExecutor {
       // CONNECT would open a tunnel; TRACE echoes the request, Cookie and Authorization
       // included, which is cross-site tracing when a backend (or the host) answers it
       Problem.send(exchange, 405, method + " is not supported",
-          Headers.of("Allow", ALLOWED_METHODS, "Connection", "close"));
+          Headers.of("Allow", HttpMethods.ALLOW, "Connection", "close"));
       return null;
     }
     Headers headers;
@@ -204,7 +240,7 @@ public final class OffloadExecutor {
     if (lengths.size() > 1) {
       return "more than one Content-Length";
     }
-    if (lengths.size() == 1 && !isDigits(lengths.get(0))) {
+    if (lengths.size() == 1 && HttpSyntax.parseContentLength(lengths.get(0)) < 0) {
       return "invalid Content-Length";
     }
     if (codings.size() > 1
@@ -212,18 +248,6 @@ public final class OffloadExecutor {
       return "unsupported Transfer-Encoding";
     }
     return null;
-  }
-
-  private static boolean isDigits(String s) {
-    if (s.isEmpty() || s.length() > 18) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      if (s.charAt(i) < '0' || s.charAt(i) > '9') {
-        return false;
-      }
-    }
-    return true;
   }
 
   private static void redirect(ServerExchange exchange, Decision.Redirect redirect,
@@ -235,10 +259,7 @@ public final class OffloadExecutor {
 
   private static void reject(ServerExchange exchange, Decision.Reject reject, boolean unreadBody)
       throws IOException {
-    Headers.Builder extra = Headers.builder();
-    for (Map.Entry<String, String> header : reject.headers().entrySet()) {
-      extra.add(header.getKey(), header.getValue());
-    }
+    Headers.Builder extra = reject.headers().toBuilder();
     Problem.send(exchange, reject.status(), reject.reason(), closingIf(unreadBody, extra));
   }
 
@@ -250,12 +271,18 @@ public final class OffloadExecutor {
   private static void serveCached(ServerExchange exchange, Decision.ServeCached cached,
       boolean unreadBody) throws IOException {
     DecisionHandle handle = cached.handle();
+    CachedResponse response = cached.response();
+    int status = response.status();
+    long written = 0;
     try {
-      CachedResponse response = cached.response();
-      int status = response.status();
       boolean noBody = status == 204 || status == 304;
-      exchange.startResponse(status, closingIf(unreadBody, response.headers().toBuilder()),
-          noBody ? -1 : response.bodyLength());
+      Headers.Builder headers = response.headers().toBuilder();
+      Headers extra = handle.responseHeaders();
+      for (int i = 0; i < extra.size(); i++) {
+        headers.set(extra.name(i), extra.value(i));
+      }
+      exchange.startResponse(status, closingIf(unreadBody, headers), noBody ? -1
+          : response.bodyLength());
       try (OutputStream out = exchange.responseBody()) {
         if (!noBody && !exchange.method().equals("HEAD")) {
           ByteBuffer body = response.body();
@@ -264,12 +291,14 @@ public final class OffloadExecutor {
             int n = Math.min(chunk.length, body.remaining());
             body.get(chunk, 0, n);
             out.write(chunk, 0, n);
+            written += n;
           }
         }
       }
-      handle.onSuccess();
+      handle.tryComplete(Outcome.SUCCESS, FailureKind.NONE, status, written);
     } finally {
-      completeIfOpen(handle, Outcome.DROPPED); // the client left while we wrote
+      // the client left while we wrote
+      handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, status, written);
     }
   }
 
@@ -278,9 +307,9 @@ public final class OffloadExecutor {
     TrackingExchange tracked = new TrackingExchange(exchange);
     try {
       offloadHandler.handle(offload, request, tracked);
-      completeIfOpen(offload.handle(), Outcome.DROPPED);
+      offload.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, Completion.NO_STATUS, 0);
     } catch (RuntimeException e) {
-      completeIfOpen(offload.handle(), Outcome.FAILURE);
+      offload.handle().tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, 500, 0);
       LOG.log(System.Logger.Level.WARNING,
           "offload handler failed for queue '" + offload.queue() + "'", e);
       if (tracked.started()) {
@@ -289,24 +318,16 @@ public final class OffloadExecutor {
         Problem.send(exchange, 500, "the request could not be offloaded", Headers.empty());
       }
     } catch (IOException e) {
-      completeIfOpen(offload.handle(), Outcome.DROPPED);
+      offload.handle().tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE,
+          Completion.NO_STATUS, 0);
       throw e;
     }
   }
 
-  private static void completeIfOpen(DecisionHandle handle, Outcome outcome) {
-    if (!handle.isCompleted()) {
-      try {
-        handle.complete(outcome);
-      } catch (IllegalStateException raced) {
-        // completed concurrently by the code we guard: exactly once still holds
-      }
-    }
-  }
-
   /**
-   * Builds an {@link OffloadExecutor}. Forwarding settings are handed to a {@link
-   * Forwarder.Builder}, which validates them. Not thread-safe.
+   * Builds an {@link OffloadExecutor}. Forwarding is configured on the {@link Forwarder.Builder}
+   * that {@link #forwarding} hands out; the executor builds the forwarder with the trusted
+   * proxies and meter registry set here. Not thread-safe.
    */
   public static final class Builder {
     private final OffloadRouter router;
@@ -318,9 +339,17 @@ public final class OffloadExecutor {
       this.router = router;
     }
 
-    /** See {@link Forwarder.Builder#okHttpClient}. */
-    public Builder okHttpClient(OkHttpClient client) {
-      forwarder.okHttpClient(client);
+    /**
+     * Configures forwarding: {@code configure} receives the forwarder's builder.
+     *
+     * <pre>{@code
+     * OffloadExecutor.builder(router)
+     *     .forwarding(f -> f.maxRequestBodyBytes(64L << 20).retryPolicy(RetryPolicy.never()))
+     *     .build();
+     * }</pre>
+     */
+    public Builder forwarding(Consumer<Forwarder.Builder> configure) {
+      requireNonNull(configure, "forwarding").accept(forwarder);
       return this;
     }
 
@@ -333,15 +362,13 @@ public final class OffloadExecutor {
      * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
      */
     public Builder trustedProxies(String... cidrs) {
-      requireNonNull(cidrs, "trustedProxies");
-      this.trustedProxies = TrustedProxies.of(cidrs);
-      forwarder.trustedProxies(cidrs);
-      return this;
+      return trustedProxies(TrustedProxies.of(requireNonNull(cidrs, "trustedProxies")));
     }
 
-    /** See {@link Forwarder.Builder#maxRequestBodyBytes}. */
-    public Builder maxRequestBodyBytes(long bytes) {
-      forwarder.maxRequestBodyBytes(bytes);
+    /** Sets the proxies in front of this server; parsed once, shared with the forwarder. */
+    public Builder trustedProxies(TrustedProxies proxies) {
+      this.trustedProxies = requireNonNull(proxies, "trustedProxies");
+      forwarder.trustedProxies(proxies);
       return this;
     }
 

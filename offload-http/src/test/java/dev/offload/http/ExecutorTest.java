@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.offload.core.CachedResponse;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.Headers;
@@ -11,10 +12,10 @@ import dev.offload.core.OffloadRouter;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.Outcome;
 import dev.offload.core.Route;
-import dev.offload.core.CachedResponse;
+import dev.offload.core.failover.BackendLoad;
 import dev.offload.http.Loopback.RawClient;
-import dev.offload.http.Loopback.Response;
 import dev.offload.http.Loopback.Received;
+import dev.offload.http.Loopback.Response;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -108,7 +109,7 @@ class ExecutorTest {
     closeables.add(backend);
     dev.offload.core.Backend target = dev.offload.core.Backend.of("b", backend.uri());
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.Forward(target, target.acquire()));
+        BackendLoad.of(target).forward(context));
     for (String path : List.of("/x/a", "/elsewhere")) { // forwarded, passed through
       try (RawClient client = new RawClient(gw.port())) {
         Response response = client.send("TRACE " + path + " HTTP/1.1\r\nHost: a\r\n"
@@ -133,7 +134,7 @@ class ExecutorTest {
     closeables.add(backend);
     dev.offload.core.Backend target = dev.offload.core.Backend.of("b", backend.uri());
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.Forward(target, target.acquire()));
+        BackendLoad.of(target).forward(context));
     for (String path : List.of("/x/a", "/elsewhere")) { // forwarded, passed through
       try (RawClient client = new RawClient(gw.port())) {
         Response response = client.send("GET " + path + " HTTP/1.1\r\n"
@@ -257,8 +258,8 @@ class ExecutorTest {
   @ParameterizedTest
   @EnumSource(Gateway.class)
   void rejectIsAProblemDocumentWithTheDecisionHeaders(Gateway server) throws Exception {
-    Gateway.Running gw = gateway(server, (request, context) -> new Decision.Reject(429, "slow \"down\"\n",
-        Map.of("Retry-After", "7")));
+    Gateway.Running gw = gateway(server, (request, context) -> Decision.reject(429, "slow \"down\"\n",
+        Headers.of("Retry-After", "7")));
     Response response = exchange(gw, "GET /x/a HTTP/1.1\r\nHost: a\r\n\r\n");
     assertThat(response.status()).isEqualTo(429);
     assertThat(response.header("Retry-After")).isEqualTo("7");
@@ -273,7 +274,7 @@ class ExecutorTest {
     // ServerExchange.startResponse: Connection: close asks the adapter to close after the
     // response. No request body is left unread here, so nothing else would make a server close.
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.Reject(503, "shedding load", Map.of("Connection", "close")));
+        Decision.reject(503, "shedding load", Headers.of("Connection", "close")));
     try (RawClient client = new RawClient(gw.port())) {
       Response response = client.send("GET /x/a HTTP/1.1\r\nHost: a\r\n\r\n").read();
       assertThat(response.status()).isEqualTo(503);
@@ -288,7 +289,7 @@ class ExecutorTest {
   void aRejectLeavingTheBodyUnreadClosesAtOnceWithoutWaitingForTheBody(Gateway server)
       throws Exception {
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.Reject(429, "slow down", Map.of("Retry-After", "1")));
+        Decision.reject(429, "slow down", Headers.of("Retry-After", "1")));
     try (RawClient client = new RawClient(gw.port())) {
       // 100 of the 5000 body bytes announced, and the client holds back the rest
       client.send("POST /x/a HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n")
@@ -308,7 +309,7 @@ class ExecutorTest {
         "cached!".getBytes(UTF_8));
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.ServeCached(cached, DecisionHandle.create(outcome::set)));
+        new Decision.ServeCached(cached, DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome()))));
     Response response = exchange(gw, "GET /x/robots.txt HTTP/1.1\r\nHost: a\r\n\r\n");
     assertThat(response.bodyText()).isEqualTo("cached!");
     assertThat(response.header("Content-Length")).isEqualTo("7");
@@ -323,7 +324,7 @@ class ExecutorTest {
   void offloadWithoutAHandlerIs503AndTheHandleIsDropped(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.Offload("images", DecisionHandle.create(outcome::set)));
+        new Decision.Offload("images", DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome()))));
     Response response = exchange(gw, "POST /x/resize HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
     assertThat(response.status()).isEqualTo(503);
     assertThat(response.bodyText()).contains("no offload handler configured");
@@ -336,7 +337,7 @@ class ExecutorTest {
   void aThrowingOffloadHandlerFailsTheHandleAndAnswers500(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->
-            new Decision.Offload("images", DecisionHandle.create(outcome::set))))
+            new Decision.Offload("images", DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome())))))
         .offloadHandler((offload, request, exchange) -> {
           throw new IllegalStateException("queue down: secret internals");
         })
@@ -354,7 +355,7 @@ class ExecutorTest {
   void anOffloadHandlerAnswersAndCompletesTheHandle(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->
-            new Decision.Offload("images", DecisionHandle.create(outcome::set))))
+            new Decision.Offload("images", DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome())))))
         .offloadHandler((offload, request, exchange) -> {
           offload.handle().onSuccess();
           exchange.startResponse(202, Headers.of("Location", "/tasks/1"), 0);
@@ -372,7 +373,7 @@ class ExecutorTest {
   @Test
   void builderRejectsBadSettingsNamingThem() {
     OffloadExecutor.Builder builder = OffloadExecutor.builder(router(OffloadStrategy.passThrough()));
-    assertThatThrownBy(() -> builder.maxRequestBodyBytes(-1))
+    assertThatThrownBy(() -> builder.forwarding(f -> f.maxRequestBodyBytes(-1)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxRequestBodyBytes");
     assertThatThrownBy(() -> builder.trustedProxies("10.0.0.0/33"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("trustedProxies");

@@ -8,6 +8,7 @@ import dev.offload.core.Backend;
 import dev.offload.core.Decision;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
+import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.Loopback.RawBackend;
 import dev.offload.http.Loopback.RawClient;
@@ -71,7 +72,7 @@ class ForwardingTest {
     FailoverStrategy recording =
         (request, context) -> {
           routedClient.set(request.clientAddress());
-          return new Decision.Forward(target, target.acquire());
+          return BackendLoad.of(target).forward(context);
         };
     OffloadRouter router = OffloadRouter.builder().route("api", Route.prefix("/api/"), recording)
         .build();
@@ -119,7 +120,7 @@ class ForwardingTest {
     assertThat(r.header("User-Agent")).as("no User-Agent was sent, none is added").isNull();
     lastGateway.awaitHandled(1);
     assertThat(timerCount("200", "success")).isEqualTo(1);
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
     assertThat(registry.get("offload.forward.active").tag("backend", "b").gauge().value()).isZero();
   }
 
@@ -243,7 +244,7 @@ class ForwardingTest {
     }
     lastGateway.awaitHandled(1);
     assertThat(timerCount("502", "connect_error")).isEqualTo(1);
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
   }
 
   private double retries() {
@@ -269,7 +270,7 @@ class ForwardingTest {
         new Loopback.ClosingIdleBackend.Seen(2, "GET /api/second HTTP/1.1"));
     assertThat(retries()).isEqualTo(1);
     assertThat(timerCount("200", "success")).as("a resent request is one request").isEqualTo(2);
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
   }
 
   @Test
@@ -356,7 +357,7 @@ class ForwardingTest {
     }
     lastGateway.awaitHandled(1);
     assertThat(timerCount("200", "reset")).isEqualTo(1);
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
   }
 
   @Test
@@ -522,7 +523,7 @@ class ForwardingTest {
   @Test
   void oversizedContentLengthIs413BeforeTheBackendIsContacted() throws Exception {
     Loopback.Backend b = backend();
-    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(1024));
+    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.forwarding(f -> f.maxRequestBodyBytes(1024)));
     try (RawClient client = new RawClient(gw.port())) {
       client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5000\r\n\r\n");
       client.send(new byte[5000]);
@@ -533,14 +534,14 @@ class ForwardingTest {
     }
     lastGateway.awaitHandled(1);
     assertThat(b.received).as("the backend was not contacted").isEmpty();
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
     assertThat(timerCount("413", "body_too_large")).isEqualTo(1);
   }
 
   @Test
   void a413NeverWaitsForTheRefusedBodyAndClosesTheConnectionAtOnce() throws Exception {
     Loopback.Backend b = backend();
-    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(1024));
+    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.forwarding(f -> f.maxRequestBodyBytes(1024)));
     try (RawClient client = new RawClient(gw.port())) {
       // 100 of the 5000 body bytes announced, and the client holds back the rest
       client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5000\r\n\r\n")
@@ -559,7 +560,7 @@ class ForwardingTest {
   void oversizedContentLengthWithExpectContinueIs413AndTheBodyIsNeverForwarded()
       throws Exception {
     Loopback.Backend b = backend();
-    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(1024));
+    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.forwarding(f -> f.maxRequestBodyBytes(1024)));
     try (RawClient client = new RawClient(gw.port())) {
       client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nExpect: 100-continue\r\n"
           + "Content-Length: 5000\r\n\r\n");
@@ -610,13 +611,13 @@ class ForwardingTest {
     lastGateway.awaitHandled(1);
     assertThat(b.received).as("neither the POST nor the pipelined GET was forwarded").isEmpty();
     assertThat(timerCount("400", "bad_request")).isEqualTo(1);
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
   }
 
   @Test
   void oversizedChunkedBodyIs413AndTheConnectionCloses() throws Exception {
     Loopback.Backend b = backend();
-    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.maxRequestBodyBytes(64 * 1024));
+    Gateway.Running gw = gateway(Backend.of("b", b.uri()), x -> x.forwarding(f -> f.maxRequestBodyBytes(64 * 1024)));
     try (RawClient client = new RawClient(gw.port())) {
       client.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
       byte[] chunk = new byte[16 * 1024];
@@ -629,7 +630,7 @@ class ForwardingTest {
       assertThat(client.closedByServer()).isTrue();
     }
     lastGateway.awaitHandled(1);
-    assertThat(backend.inFlight()).isZero();
+    assertThat(BackendLoad.of(backend).inFlight()).isZero();
   }
 
   @Test
@@ -664,7 +665,8 @@ class ForwardingTest {
     this.backend = target;
     OffloadRouter router = OffloadRouter.builder()
         .route(Route.prefix("/api/"), (FailoverStrategy) (request, context) -> new Decision.Forward(
-            target, dev.offload.core.DecisionHandle.create(outcome::set)))
+            target, target.instances().get(0), dev.offload.core.DecisionHandle.create(
+                context.ticker(), c -> outcome.set(c.outcome()))))
         .build();
     Gateway.Running gw = closing(server.start(OffloadExecutor.of(router), Gateway.Host.answering("host")));
     try (RawClient client = new RawClient(gw.port())) {

@@ -6,6 +6,7 @@ import dev.offload.core.Backend;
 import dev.offload.core.Decision;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
+import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.Loopback.RawClient;
 import java.util.ArrayList;
@@ -40,9 +41,10 @@ class JdkThreadStarvationTest {
     Backend target = Backend.of("b", b.uri());
     OffloadRouter router = OffloadRouter.builder()
         .route("api", Route.prefix("/api/"),
-            (FailoverStrategy) (request, context) -> new Decision.Forward(target, target.acquire()))
+            (FailoverStrategy) (request, context) -> BackendLoad.of(target).forward(context))
         .build();
-    OffloadExecutor executor = OffloadExecutor.builder(router).maxRequestBodyBytes(1024).build();
+    OffloadExecutor executor = OffloadExecutor.builder(router)
+        .forwarding(f -> f.maxRequestBodyBytes(1024)).build();
     Gateway.Running gw = closing(Gateway.jdk(executor, Gateway.Host.answering("host"),
         Executors.newFixedThreadPool(THREADS)));
 

@@ -24,7 +24,7 @@ public final class StreamingGatewayMain {
         .route(Route.prefix("/api/"), FailoverStrategy.to(backend))
         .build();
     OffloadExecutor executor = OffloadExecutor.builder(router)
-        .maxRequestBodyBytes(Long.MAX_VALUE)
+        .forwarding(f -> f.maxRequestBodyBytes(Long.MAX_VALUE))
         .build();
     HttpServer server = HttpServer.create(
         new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);

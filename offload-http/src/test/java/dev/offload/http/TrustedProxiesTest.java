@@ -3,7 +3,6 @@ package dev.offload.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.common.net.InetAddresses;
-import dev.offload.http.internal.TrustedProxies;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -71,7 +71,7 @@ public final class LoadComparison {
           .route("all", Route.any(), FailoverStrategy.to(upstream))
           .build();
       HttpServer gateway = start(OffloadHttpHandler.wrap(
-          OffloadExecutor.builder(forwarding).okHttpClient(client).build(), host), closers);
+          OffloadExecutor.builder(forwarding).forwarding(f -> f.okHttpClient(client)).build(), host), closers);
 
       HttpServer hostAlone = start(host, closers);
       OffloadRouter passThrough = OffloadRouter.builder()

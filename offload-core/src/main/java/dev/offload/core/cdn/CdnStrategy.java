@@ -9,6 +9,7 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.CachedResponse;
+import dev.offload.core.internal.BaseUri;
 import dev.offload.core.internal.PercentEncoding;
 import java.net.URI;
 import java.util.Locale;
@@ -35,22 +36,13 @@ public interface CdnStrategy extends OffloadStrategy {
    * its query). The appended path is the normalized, re-encoded one, so a request cannot make
    * the {@code Location} point at another host.
    *
-   * @param base an absolute http(s) URI with a host and no query or fragment; a path prefix is
-   *     kept ({@code https://cdn.example.com/assets})
+   * @param base an absolute http(s) URI with a host and no user info, query or fragment; a path
+   *     prefix is kept ({@code https://cdn.example.com/assets})
    * @throws IllegalArgumentException for any other URI
    */
   static CdnStrategy redirectTo(URI base) {
-    requireNonNull(base, "base");
-    String scheme = base.getScheme() == null ? "" : base.getScheme().toLowerCase(Locale.ROOT);
-    if ((!scheme.equals("https") && !scheme.equals("http"))
-        || base.getRawAuthority() == null
-        || base.getHost() == null
-        || base.getRawQuery() != null
-        || base.getRawFragment() != null) {
-      throw new IllegalArgumentException(
-          "CDN base must be an absolute http(s) URI with a host and no query or fragment, got '"
-              + base + "'");
-    }
+    BaseUri.check("CDN base", base);
+    String scheme = base.getScheme().toLowerCase(Locale.ROOT);
     String prefix = scheme + "://" + base.getRawAuthority() + stripTrailingSlash(base.getRawPath());
     return new CdnStrategy() {
       @Override

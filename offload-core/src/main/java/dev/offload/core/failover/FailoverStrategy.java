@@ -16,8 +16,10 @@ import dev.offload.core.OffloadStrategy;
  * .route(Route.prefix("/api/"), FailoverStrategy.to(api))
  * }</pre>
  *
- * <p>An implementation that forwards takes the backend's in-flight slot with {@link
- * Backend#acquire()} and returns it in the {@link Decision.Forward}. Thread-safe, no I/O.
+ * <p>An implementation that forwards names the instance and takes its in-flight slot, most simply
+ * with {@link BackendLoad#forward(DecisionContext)}, and returns the {@link Decision.Forward}.
+ * While {@code context.explaining()} it must not take a slot ({@code BackendLoad} does not).
+ * Thread-safe, no I/O.
  */
 @FunctionalInterface
 public interface FailoverStrategy extends OffloadStrategy {
@@ -27,16 +29,16 @@ public interface FailoverStrategy extends OffloadStrategy {
     return "FailoverStrategy";
   }
 
-  /** Returns a strategy that forwards every request to {@code backend}, with no failover. */
+  /**
+   * Returns a strategy that forwards every request to {@code backend}'s least-loaded instance
+   * (fewest in flight, ties round-robin), with no failover.
+   */
   static FailoverStrategy to(Backend backend) {
-    requireNonNull(backend, "backend");
+    BackendLoad load = BackendLoad.of(requireNonNull(backend, "backend"));
     return new FailoverStrategy() {
       @Override
       public Decision decide(OffloadRequest request, DecisionContext context) {
-        if (context.explaining()) {
-          context.note(backend.name() + ".inFlight", backend.inFlight());
-        }
-        return new Decision.Forward(backend, backend.acquire());
+        return load.forward(context);
       }
 
       @Override

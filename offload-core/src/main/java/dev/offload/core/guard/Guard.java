@@ -19,6 +19,10 @@ import java.util.function.Predicate;
  * <p>Guards run in the order given; the first denial wins. Like a strategy, a guard must not do
  * I/O or block, must be thread-safe and reads time only from the context. A guard that throws
  * denies (fails closed) with 500.
+ *
+ * <p><b>Explaining does not consume.</b> While {@link DecisionContext#explaining()} a guard reads
+ * its state but does not change it (a rate limit reports whether a token is available without
+ * taking it), so that {@code OffloadRouter.explain} never changes what the next request gets.
  */
 @FunctionalInterface
 public interface Guard {

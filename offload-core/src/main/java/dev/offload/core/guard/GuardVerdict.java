@@ -4,24 +4,57 @@ import static java.util.Objects.requireNonNull;
 
 import dev.offload.core.AttributeKey;
 import dev.offload.core.Decision;
-import java.util.Map;
+import dev.offload.core.Headers;
 import java.util.Optional;
 
 /**
  * What a {@link Guard} said: admit (optionally attaching one attribute, such as the identity it
- * established), or deny with a {@link Decision.Reject}. Immutable.
+ * established, and response headers, such as {@code RateLimit} fields or a request id, for the
+ * answer to the admitted request), or deny with a {@link Decision.Reject}. Immutable.
+ *
+ * <pre>{@code
+ * return GuardVerdict.admit().withResponseHeaders(Headers.of("RateLimit", "limit=10, remaining=9"));
+ * }</pre>
  */
 public final class GuardVerdict {
-  private static final GuardVerdict ADMIT = new GuardVerdict(null, null, null);
+  private static final GuardVerdict ADMIT = new GuardVerdict(null, null, null, Headers.empty());
 
   private final Decision.Reject reject;
   private final AttributeKey<?> key;
   private final Object value;
+  private final Headers responseHeaders;
 
-  private GuardVerdict(Decision.Reject reject, AttributeKey<?> key, Object value) {
+  private GuardVerdict(Decision.Reject reject, AttributeKey<?> key, Object value,
+      Headers responseHeaders) {
     this.reject = reject;
     this.key = key;
     this.value = value;
+    this.responseHeaders = responseHeaders;
+  }
+
+  private GuardVerdict(Decision.Reject reject, AttributeKey<?> key, Object value) {
+    this(reject, key, value, Headers.empty());
+  }
+
+  /**
+   * Returns this admission with {@code headers} added to the response the admitted request gets
+   * (from the host's handler, a backend, the cache or a redirect); the executor sets them, over
+   * a field of the same name from the backend or the host.
+   *
+   * @throws IllegalStateException if this verdict denies (a denial carries its own headers)
+   */
+  public GuardVerdict withResponseHeaders(Headers headers) {
+    requireNonNull(headers, "headers");
+    if (reject != null) {
+      throw new IllegalStateException(
+          "a denial carries its headers in its Reject; withResponseHeaders is for admissions");
+    }
+    return new GuardVerdict(null, key, value, responseHeaders.plus(headers));
+  }
+
+  /** Returns the headers to add to the admitted request's response; empty by default. */
+  public Headers responseHeaders() {
+    return responseHeaders;
   }
 
   /** Admit the request unchanged. */
@@ -48,8 +81,8 @@ public final class GuardVerdict {
   /**
    * Deny with {@code status}, {@code reason} and response headers such as {@code Retry-After}.
    */
-  public static GuardVerdict deny(int status, String reason, Map<String, String> headers) {
-    return new GuardVerdict(new Decision.Reject(status, reason, headers), null, null);
+  public static GuardVerdict deny(int status, String reason, Headers headers) {
+    return new GuardVerdict(Decision.reject(status, reason, headers), null, null);
   }
 
   /** Deny with this rejection. */

@@ -2,46 +2,32 @@ package dev.offload.http.forward;
 
 import static java.util.Objects.requireNonNull;
 
-import com.google.common.collect.MapMaker;
 import dev.offload.core.Backend;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
+import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.Outcome;
+import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.ServerExchange;
-import dev.offload.http.internal.HeaderRules;
+import dev.offload.http.TrustedProxies;
 import dev.offload.http.internal.Problem;
-import dev.offload.http.internal.TrustedProxies;
-import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.io.OutputStream;
-import java.net.ConnectException;
 import java.net.InetAddress;
-import java.net.ProtocolException;
-import java.net.SocketTimeoutException;
-import java.net.URI;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Authenticator;
 import okhttp3.ConnectionPool;
 import okhttp3.CookieJar;
 import okhttp3.Dispatcher;
-import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
-import okhttp3.ResponseBody;
 import okio.BufferedSource;
 
 /**
@@ -61,20 +47,18 @@ import okio.BufferedSource;
  * settings. What it does, as a proxy and not a browser:
  *
  * <ul>
- *   <li>The target is only {@code backend.primaryInstance()} + the normalized path + the raw
- *       query: no {@code Host}, absolute-form target or header can choose another address. The
+ *   <li>The target is only the instance the decision named ({@link Decision.Forward#instance()})
+ *       + the normalized path + the raw query: no {@code Host}, absolute-form target or header can choose another address. The
  *       backend sees its own authority in {@code Host}; the client's is in {@code
  *       X-Forwarded-Host} and {@code Forwarded}.
  *   <li>Redirects are not followed, no cookies, no cache, HTTP/1.1 to backends. The client's
  *       {@code Accept-Encoding} (or its absence) is kept and bodies are relayed byte for byte
  *       with their {@code Content-Encoding}.
- *   <li>OkHttp never retries on its own. The forwarder resends a request once, on a new call,
- *       only when all of these hold: the method is idempotent (RFC 9110 section 9.2.2: {@code
- *       GET}, {@code HEAD}, {@code OPTIONS}, {@code PUT}, {@code DELETE}); the request has no
- *       body (a streamed body cannot be replayed); and the call failed with an I/O error that is
- *       not a timeout, a connect failure or a malformed response, the way a pooled connection
- *       fails when the backend closed it while it was idle (nginx and Envoy resend in this case
- *       too). {@code POST}, {@code PATCH} and anything with a body are never resent.
+ *   <li>OkHttp never retries on its own. Whether a request that failed before any response is
+ *       sent again is the {@link RetryPolicy}'s call; the default, {@link
+ *       RetryPolicy#staleConnection()}, resends an idempotent request without a body once when
+ *       its pooled connection turned out to be dead. {@code POST}, {@code PATCH} and anything
+ *       with a body are never resent.
  *   <li>Hop-by-hop fields are removed both ways ({@code Connection} and what it names, except
  *       framing, identity and other end-to-end fields; {@code Keep-Alive}, {@code TE}, {@code
  *       Trailer}, {@code Transfer-Encoding}, {@code Upgrade}, {@code Proxy-Authorization}, {@code
@@ -93,18 +77,23 @@ import okio.BufferedSource;
  *       failure aborts the client's connection so a truncated body never looks complete.
  * </ul>
  *
- * <p>The forward's {@link DecisionHandle} is completed exactly once: {@code SUCCESS} when a
- * response under 500 was relayed completely, {@code FAILURE} for a 5xx or a backend failure,
- * {@code DROPPED} when the client left, sent too much or sent a body that cannot be read.
+ * <p>The outgoing request is built once, as an {@link OutgoingRequest}; a {@link
+ * ResponseObserver} sees each response as it is relayed (an edge cache fills from it).
+ *
+ * <p>The forward's {@link DecisionHandle} is completed exactly once, with a {@link
+ * dev.offload.core.Completion} naming the failure kind, the status sent and the body bytes
+ * relayed: {@code SUCCESS} when a response under 500 was relayed completely, {@code FAILURE} for
+ * a 5xx or a backend failure, {@code DROPPED} when the client left, sent too much or sent a body
+ * that cannot be read.
  *
  * <p>Metrics, when a registry is set: {@value #REQUESTS_METER} (timer; tags {@code backend},
  * {@code status} — the status sent to the client, or {@code none} — and {@code outcome}: {@code
  * success}, {@code server_error}, {@code connect_error}, {@code timeout}, {@code bad_response},
  * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code
- * error}), {@value #RETRIES_METER} (counter of requests resent under the rule above; tag {@code
+ * error}), {@value #RETRIES_METER} (counter of requests resent under the retry policy; tag {@code
  * backend}; a resent request is still recorded once in {@value #REQUESTS_METER}, with the
  * outcome of its last attempt) and {@value #ACTIVE_METER} (gauge of requests being forwarded;
- * tag {@code backend}).
+ * tag {@code backend}). Durations are the completion record's, on the router's ticker.
  *
  * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
  * once per backend for its timeouts, all sharing one connection pool.
@@ -119,32 +108,32 @@ public final class Forwarder {
    * below the idle timeouts servers commonly close connections after (Node.js 5 s, the JDK
    * {@code HttpServer} and Jetty 30 s, Apache httpd 5 s). A pooled connection kept longer than
    * the backend keeps it is dead when it is next used, and that request fails; keeping it for
-   * less than the server does means we close first. See also the retry rule in the class
-   * documentation, for the race that remains.
+   * less than the server does means we close first. See also {@link
+   * RetryPolicy#staleConnection()}, for the race that remains.
    */
   public static final long DEFAULT_KEEP_ALIVE_SECONDS = 4;
   /** Name of the per-request timer. */
   public static final String REQUESTS_METER = "offload.forward.requests";
-  /** Name of the counter of requests resent after a failure on a (likely stale) connection. */
+  /** Name of the counter of requests sent again under the retry policy. */
   public static final String RETRIES_METER = "offload.forward.retries";
   /** Name of the in-progress gauge. */
   public static final String ACTIVE_METER = "offload.forward.active";
   /** The {@code Via} pseudonym of this proxy. */
-  static final String VIA = "1.1 offload";
+  static final String VIA = ProxyHeaders.VIA;
 
+  private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
   private static final int BUFFER_SIZE = 16 * 1024;
 
-  private final OkHttpClient client;
-  /** Per backend, built once: its client (timeouts) and its parsed base URL. */
-  private final ConcurrentMap<Backend, Upstream> upstreams = new MapMaker().weakKeys().makeMap();
+  private final Upstreams upstreams;
   private final long maxRequestBodyBytes;
   private final TrustedProxies trustedProxies;
-  private final MeterRegistry registry;
-  private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
+  private final RetryPolicy retryPolicy;
+  private final ResponseObserver observer;
+  private final ForwardMetrics metrics;
 
   private Forwarder(Builder b) {
     OkHttpClient base = b.client != null ? b.client : defaultClient();
-    this.client =
+    this.upstreams = new Upstreams(
         base.newBuilder()
             .followRedirects(false)
             .followSslRedirects(false)
@@ -154,10 +143,12 @@ public final class Forwarder {
             .authenticator(Authenticator.NONE)
             .protocols(List.of(Protocol.HTTP_1_1))
             .addNetworkInterceptor(new ProxyInterceptor())
-            .build();
+            .build());
     this.maxRequestBodyBytes = b.maxRequestBodyBytes;
     this.trustedProxies = b.trustedProxies;
-    this.registry = b.registry;
+    this.retryPolicy = b.retryPolicy;
+    this.observer = b.observer;
+    this.metrics = b.registry == null ? null : new ForwardMetrics(b.registry);
   }
 
   private static OkHttpClient defaultClient() {
@@ -188,11 +179,16 @@ public final class Forwarder {
     return maxRequestBodyBytes;
   }
 
+  /** Returns the proxies whose forwarding headers are appended to. */
+  public TrustedProxies trustedProxies() {
+    return trustedProxies;
+  }
+
   /**
-   * Forwards {@code request} to {@code forward.backend()} and relays the response to {@code
-   * exchange}; completes {@code forward.handle()} exactly once. Never throws for an I/O failure
-   * on either side: those become a problem response, or an aborted exchange once the response
-   * has started.
+   * Forwards {@code request} to the instance {@code forward} names and relays the response to
+   * {@code exchange}; completes {@code forward.handle()} exactly once. Never throws for an I/O
+   * failure on either side: those become a problem response, or an aborted exchange once the
+   * response has started.
    *
    * @throws RuntimeException only for a bug; the handle is completed as a failure first
    */
@@ -202,62 +198,61 @@ public final class Forwarder {
     requireNonNull(exchange, "exchange");
     Backend backend = forward.backend();
     DecisionHandle handle = forward.handle();
-    AtomicInteger activeCount = registry == null ? null : activeCount(backend.name());
-    long start = registry == null ? 0L : registry.config().clock().monotonicTime();
-    if (activeCount != null) {
-      activeCount.incrementAndGet();
-    }
-    Ending ending = Ending.ERROR;
+    AtomicInteger activeCount = metrics == null ? null : metrics.started(backend);
+    ForwardOutcome outcome = ForwardOutcome.ERROR;
     try {
-      ending = relay(backend, request, exchange);
+      outcome = relay(forward, request, exchange);
     } finally {
-      if (!handle.isCompleted()) {
-        handle.complete(ending.outcome);
-      }
-      if (registry != null) {
-        activeCount.decrementAndGet();
-        Timer.builder(REQUESTS_METER)
-            .description("Requests forwarded to backends, by backend, status sent and outcome")
-            .tag("backend", backend.name())
-            .tag("status", ending.status < 0 ? "none" : Integer.toString(ending.status))
-            .tag("outcome", ending.tag)
-            .register(registry)
-            .record(registry.config().clock().monotonicTime() - start, TimeUnit.NANOSECONDS);
+      outcome.completeIfOpen(handle);
+      if (metrics != null) {
+        long latency = handle.completion().map(c -> c.latencyNanos()).orElse(0L);
+        metrics.ended(backend, activeCount, outcome, latency);
       }
     }
   }
 
-  /** How a forward ended: the metric tag, the handle's outcome and the status sent. */
-  private record Ending(String tag, Outcome outcome, int status) {
-    static final Ending ERROR = new Ending("error", Outcome.FAILURE, -1);
-
-    static Ending of(String tag, Outcome outcome, int status) {
-      return new Ending(tag, outcome, status);
-    }
+  /**
+   * Returns the request that {@code forward} sends for {@code request} from the socket peer
+   * {@code peer}: the value the proxy rules produce, before anything is sent.
+   */
+  public OutgoingRequest outgoing(Decision.Forward forward, OffloadRequest request,
+      InetAddress peer) {
+    requireNonNull(forward, "forward");
+    requireNonNull(request, "request");
+    requireNonNull(peer, "peer");
+    Upstreams.Upstream upstream = upstreams.get(forward.backend(), forward.instance());
+    String path = upstream.basePath().isEmpty()
+        ? request.encodedPath() : upstream.basePath() + request.encodedPath();
+    return new OutgoingRequest(forward.backend(), forward.instance(), request.method(), path,
+        request.rawQuery().orElse(""),
+        ProxyHeaders.request(request, peer, trustedProxies.contains(peer)));
   }
 
-  private Ending relay(Backend backend, OffloadRequest request, ServerExchange exchange) {
+  private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,
+      ServerExchange exchange) {
+    Backend backend = forward.backend();
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
     if (declared > maxRequestBodyBytes) {
       return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
+          FailureKind.REJECTED_LOCALLY,
           "request body is larger than " + maxRequestBodyBytes + " bytes", true);
     }
     boolean hasBody = chunked || declared > 0;
     String method = request.method();
     if (hasBody && (method.equals("GET") || method.equals("HEAD"))) {
-      return problem(exchange, 400, "bad_request", Outcome.DROPPED,
+      return problem(exchange, 400, "bad_request", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
           "a " + method + " request with a body is not forwarded", true);
     }
+    OutgoingRequest outgoing = outgoing(forward, request, exchange.remoteAddress().getAddress());
     StreamingRequestBody body = null;
     if (hasBody) {
       body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes);
     }
-    Upstream upstream = upstreamFor(backend);
+    Upstreams.Upstream upstream = upstreams.get(backend, forward.instance());
     Request.Builder builder =
-        new Request.Builder()
-            .url(target(upstream.base, upstream.basePath, request))
-            .headers(requestHeaders(request, exchange));
+        new Request.Builder().url(upstream.url(outgoing)).headers(ProxyHeaders.toOkHttp(
+            outgoing.headers()));
     try {
       builder.method(method, body);
     } catch (IllegalArgumentException e) {
@@ -276,10 +271,11 @@ public final class Forwarder {
 
     Response response;
     try {
-      response = call(upstream, backendRequest, backend, !hasBody && isIdempotent(method));
+      response = call(upstream, backendRequest, outgoing, !hasBody);
     } catch (IOException e) {
       if (body != null && body.tooLarge()) {
         return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
+            FailureKind.REJECTED_LOCALLY,
             "request body is larger than " + maxRequestBodyBytes + " bytes", true);
       }
       if (body != null && body.clientFailed()) {
@@ -287,83 +283,60 @@ public final class Forwarder {
         // answer 400 and close: where the next request would start is unknown. A client that
         // left never reads it, and a failed write aborts the exchange. Aborting here instead
         // would leave the answer to the server: Jetty sends its own 500 error page.
-        Ending answered = problem(exchange, 400, "bad_request", Outcome.DROPPED,
-            "the request body could not be read", true);
-        return answered.status() < 0 ? Ending.of("client_gone", Outcome.DROPPED, -1) : answered;
+        ForwardOutcome answered = problem(exchange, 400, "bad_request", Outcome.DROPPED,
+            FailureKind.REJECTED_LOCALLY, "the request body could not be read", true);
+        return answered.status() < 0 ? ForwardOutcome.clientGone(-1, 0) : answered;
       }
-      if (isTimeout(e)) {
-        return problem(exchange, 504, "timeout", Outcome.FAILURE,
-            "backend " + backend.name() + " did not answer in time", false);
-      }
-      if (e instanceof ConnectException) {
-        return problem(exchange, 502, "connect_error", Outcome.FAILURE,
+      FailureKind kind = FailureClassifier.classify(e);
+      return switch (kind) {
+        case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
+            kind, "backend " + backend.name() + " did not answer in time", false);
+        case CONNECT_REFUSED -> problem(exchange, 502, "connect_error", Outcome.FAILURE, kind,
             "backend " + backend.name() + " is unreachable", false);
-      }
-      return problem(exchange, 502, "bad_response", Outcome.FAILURE,
-          "backend " + backend.name() + " sent no valid response", false);
+        default -> problem(exchange, 502, "bad_response", Outcome.FAILURE, kind,
+            "backend " + backend.name() + " sent no valid response", false);
+      };
     }
     try (response) {
-      return relayResponse(backend, request, exchange, response);
+      return relayResponse(outgoing, request, exchange, response,
+          forward.handle().responseHeaders());
     }
   }
 
   /**
-   * Executes {@code request}; when {@code replayable} and the call failed in a way a stale pooled
-   * connection fails, executes it once more on a new call (with its own call timeout). Nothing
-   * has been sent to the client yet, so the client sees only the second answer.
+   * Executes {@code request}, and again for as long as the retry policy says so after a
+   * failure. Nothing has been sent to the client yet, so the client sees only the last answer.
    */
-  private Response call(Upstream upstream, Request request, Backend backend, boolean replayable)
-      throws IOException {
-    try {
-      return upstream.client.newCall(request).execute();
-    } catch (IOException first) {
-      if (!replayable || !mayBeStaleConnection(first)) {
-        throw first;
-      }
-      if (registry != null) {
-        Counter.builder(RETRIES_METER)
-            .description("Requests resent to a backend once, after a failure on a likely stale "
-                + "pooled connection (idempotent requests without a body only)")
-            .tag("backend", backend.name())
-            .register(registry)
-            .increment();
-      }
+  private Response call(Upstreams.Upstream upstream, Request request, OutgoingRequest outgoing,
+      boolean replayable) throws IOException {
+    IOException previous = null;
+    for (int attempt = 1; ; attempt++) {
       try {
-        return upstream.client.newCall(request).execute();
-      } catch (IOException second) {
-        second.addSuppressed(first);
-        throw second;
+        return upstream.client().newCall(request).execute();
+      } catch (IOException e) {
+        if (previous != null) {
+          e.addSuppressed(previous);
+        }
+        RetryPolicy.Attempt failed = new RetryPolicy.Attempt(outgoing, attempt, e,
+            FailureClassifier.classify(e), replayable);
+        if (!retryPolicy.retry(failed)) {
+          throw e;
+        }
+        if (metrics != null) {
+          metrics.retried(outgoing.backend());
+        }
+        previous = e;
       }
     }
   }
 
-  /** RFC 9110 section 9.2.2; TRACE is idempotent too but never forwarded. */
-  private static boolean isIdempotent(String method) {
-    return switch (method) {
-      case "GET", "HEAD", "OPTIONS", "PUT", "DELETE" -> true;
-      default -> false;
-    };
-  }
-
-  /**
-   * Whether {@code e} may be a pooled connection that the backend had already closed: the write
-   * went out (or reset) and the read found the end of the stream or a reset. Not a timeout or an
-   * interrupt (the backend may be working on it), not a connect failure (no connection was
-   * reused, and a second attempt would meet the same refusal), not a malformed response (the
-   * backend answered).
-   */
-  private static boolean mayBeStaleConnection(IOException e) {
-    return !(e instanceof InterruptedIOException)
-        && !(e instanceof ConnectException)
-        && !(e instanceof ProtocolException);
-  }
-
-  private Ending relayResponse(
-      Backend backend, OffloadRequest request, ServerExchange exchange, Response response) {
+  private ForwardOutcome relayResponse(OutgoingRequest outgoing, OffloadRequest request,
+      ServerExchange exchange, Response response, Headers extra) {
+    String backend = outgoing.backend().name();
     int status = response.code();
     if (status < 200 || status > 599) {
-      return problem(exchange, 502, "bad_response", Outcome.FAILURE,
-          "backend " + backend.name() + " sent no valid response", false);
+      return problem(exchange, 502, "bad_response", Outcome.FAILURE, FailureKind.BAD_RESPONSE,
+          "backend " + backend + " sent no valid response", false);
     }
     okhttp3.Headers received = response.headers();
     boolean head = request.method().equals("HEAD");
@@ -372,248 +345,157 @@ public final class Forwarder {
     if (status == 204) {
       length = -1;
     } else if (noBody) {
-      length = parseLength(received.get("Content-Length"));
+      length = HttpSyntax.parseContentLength(received.get("Content-Length"));
     } else {
       length = response.body().contentLength();
     }
-    Headers headers = responseHeaders(received);
+    Headers headers = ProxyHeaders.response(received);
+    if (extra.size() > 0) { // fields the decision adds (from admitting guards) win
+      Headers.Builder withExtra = headers.toBuilder();
+      for (int i = 0; i < extra.size(); i++) {
+        withExtra.set(extra.name(i), extra.value(i));
+      }
+      headers = withExtra.build();
+    }
     try {
       exchange.startResponse(status, headers, length);
     } catch (IOException e) {
       exchange.abort();
-      return Ending.of("client_gone", Outcome.DROPPED, -1);
+      return ForwardOutcome.clientGone(-1, 0);
     }
-    Outcome success = status >= 500 ? Outcome.FAILURE : Outcome.SUCCESS;
-    String successTag = status >= 500 ? "server_error" : "success";
+    boolean serverError = status >= 500;
+    Outcome success = serverError ? Outcome.FAILURE : Outcome.SUCCESS;
+    FailureKind successKind = serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE;
+    String successTag = serverError ? "server_error" : "success";
+    ResponseObserver.BodySink sink = sink(outgoing, status, headers, noBody ? 0 : length);
     OutputStream out;
     try {
       out = exchange.responseBody();
     } catch (IOException e) {
       exchange.abort();
-      return Ending.of("client_gone", Outcome.DROPPED, status);
+      sink.abort();
+      return ForwardOutcome.clientGone(status, 0);
     }
     if (noBody) {
       try {
         out.close();
       } catch (IOException e) {
         exchange.abort();
-        return Ending.of("client_gone", Outcome.DROPPED, status);
+        sink.abort();
+        return ForwardOutcome.clientGone(status, 0);
       }
-      return Ending.of(successTag, success, status);
+      sink.complete();
+      return ForwardOutcome.of(successTag, success, successKind, status);
     }
-    ResponseBody responseBody = response.body();
-    BufferedSource source = responseBody.source();
+    BufferedSource source = response.body().source();
     byte[] buffer = new byte[BUFFER_SIZE];
+    long relayed = 0;
     while (true) {
       int n;
       try {
         n = source.read(buffer);
       } catch (IOException e) {
         exchange.abort(); // never a clean end of a truncated body
-        return Ending.of(isTimeout(e) ? "timeout" : "reset", Outcome.FAILURE, status);
+        sink.abort();
+        FailureKind kind = FailureClassifier.isTimeout(e) ? FailureKind.READ_TIMEOUT
+            : FailureKind.RESET;
+        return new ForwardOutcome(kind == FailureKind.READ_TIMEOUT ? "timeout" : "reset",
+            Outcome.FAILURE, kind, status, relayed);
       }
       try {
         if (n < 0) {
           out.close();
-          return Ending.of(successTag, success, status);
+          sink.complete();
+          return new ForwardOutcome(successTag, success, successKind, status, relayed);
         }
         out.write(buffer, 0, n);
+        relayed += n;
+        sink.write(buffer, 0, n);
         if (source.getBuffer().size() == 0) {
           out.flush(); // nothing more at hand: let the client see what arrived (streaming)
         }
       } catch (IOException e) {
         exchange.abort();
-        return Ending.of("client_gone", Outcome.DROPPED, status);
+        sink.abort();
+        return ForwardOutcome.clientGone(status, relayed);
       }
     }
   }
 
-  private Ending problem(ServerExchange exchange, int status, String tag, Outcome outcome,
-      String detail, boolean close) {
+  /** The observer's sink for this response; a throwing observer observes nothing. */
+  private ResponseObserver.BodySink sink(OutgoingRequest outgoing, int status, Headers headers,
+      long length) {
+    if (observer == ResponseObserver.NONE) {
+      return ResponseObserver.BodySink.NONE;
+    }
+    try {
+      ResponseObserver.BodySink sink = observer.onResponse(outgoing, status, headers, length);
+      return sink == null ? ResponseObserver.BodySink.NONE : new SafeSink(sink);
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "response observer threw; not observing " + outgoing, e);
+      return ResponseObserver.BodySink.NONE;
+    }
+  }
+
+  /** Contains a sink that throws: it is logged, aborted, and observes nothing more. */
+  private static final class SafeSink implements ResponseObserver.BodySink {
+    private ResponseObserver.BodySink delegate;
+
+    SafeSink(ResponseObserver.BodySink delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public void write(byte[] bytes, int offset, int length) {
+      try {
+        delegate.write(bytes, offset, length);
+      } catch (RuntimeException e) {
+        failed(e, true);
+      }
+    }
+
+    @Override
+    public void complete() {
+      try {
+        delegate.complete();
+      } catch (RuntimeException e) {
+        failed(e, true);
+      }
+    }
+
+    @Override
+    public void abort() {
+      try {
+        delegate.abort();
+      } catch (RuntimeException e) {
+        failed(e, false);
+      }
+    }
+
+    private void failed(RuntimeException e, boolean abort) {
+      LOG.log(System.Logger.Level.WARNING, "response observer's sink threw; ignoring it", e);
+      ResponseObserver.BodySink failed = delegate;
+      delegate = ResponseObserver.BodySink.NONE;
+      if (abort) {
+        try {
+          failed.abort();
+        } catch (RuntimeException ignored) {
+          // already logged once
+        }
+      }
+    }
+  }
+
+  private static ForwardOutcome problem(ServerExchange exchange, int status, String tag,
+      Outcome outcome, FailureKind kind, String detail, boolean close) {
     try {
       Problem.send(exchange, status, detail,
           close ? Headers.of("Connection", "close") : Headers.empty());
-      return Ending.of(tag, outcome, status);
+      return ForwardOutcome.of(tag, outcome, kind, status);
     } catch (IOException e) {
       exchange.abort();
-      return Ending.of(tag, outcome, -1);
+      return ForwardOutcome.of(tag, outcome, kind, -1);
     }
-  }
-
-  private static boolean isTimeout(IOException e) {
-    // OkHttp reports a call timeout as an InterruptedIOException("timeout"), socket timeouts as
-    // SocketTimeoutException (a subclass).
-    return e instanceof SocketTimeoutException
-        || (e instanceof InterruptedIOException && "timeout".equals(e.getMessage()));
-  }
-
-  private static long parseLength(String value) {
-    if (value == null) {
-      return -1;
-    }
-    try {
-      long n = Long.parseLong(value.strip());
-      return n >= 0 ? n : -1;
-    } catch (NumberFormatException e) {
-      return -1;
-    }
-  }
-
-  /** The backend URL: its base plus the normalized path and raw query; nothing else. */
-  static HttpUrl target(URI instance, OffloadRequest request) {
-    HttpUrl base = HttpUrl.get(instance.toString());
-    return target(base, basePath(base), request);
-  }
-
-  private static HttpUrl target(HttpUrl base, String basePath, OffloadRequest request) {
-    return base.newBuilder()
-        .encodedPath(basePath.isEmpty() ? request.encodedPath() : basePath + request.encodedPath())
-        .encodedQuery(request.rawQuery().orElse(null))
-        .build();
-  }
-
-  /** The base's path without a trailing slash, so that appending the request's path works. */
-  private static String basePath(HttpUrl base) {
-    String path = base.encodedPath();
-    return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-  }
-
-  private okhttp3.Headers requestHeaders(OffloadRequest request, ServerExchange exchange) {
-    Headers in = request.headers();
-    Set<String> named = HeaderRules.connectionNamed(in);
-    InetAddress peer = exchange.remoteAddress().getAddress();
-    boolean trusted = trustedProxies.contains(peer);
-    okhttp3.Headers.Builder out = new okhttp3.Headers.Builder();
-    for (int i = 0; i < in.size(); i++) {
-      String name = in.name(i);
-      String lower = name.toLowerCase(java.util.Locale.ROOT);
-      if (HeaderRules.isHopByHop(lower) || named.contains(lower)) {
-        continue;
-      }
-      switch (lower) {
-        case "host", "content-length", "expect", "x-forwarded-for", "x-forwarded-proto",
-            "x-forwarded-host", "forwarded", "via" -> {
-          continue; // set by OkHttp from the URL and body, or rebuilt below
-        }
-        case "x-real-ip" -> {
-          if (!trusted) {
-            continue;
-          }
-        }
-        default -> {}
-      }
-      out.addUnsafeNonAscii(name, in.value(i));
-    }
-    String peerText = TrustedProxies.format(peer, false);
-    String hostHeader = in.first("Host").orElse("");
-    out.add("X-Forwarded-For", chain(trusted, in.all("X-Forwarded-For"), peerText));
-    String proto = trusted ? in.first("X-Forwarded-Proto").orElse(null) : null;
-    out.add("X-Forwarded-Proto", proto != null ? proto : request.scheme());
-    String forwardedHost = trusted ? in.first("X-Forwarded-Host").orElse(null) : null;
-    if (forwardedHost != null) {
-      out.addUnsafeNonAscii("X-Forwarded-Host", forwardedHost);
-    } else if (!hostHeader.isEmpty()) {
-      out.addUnsafeNonAscii("X-Forwarded-Host", hostHeader);
-    }
-    StringBuilder element = new StringBuilder("for=");
-    element.append(quoteIfNeeded(TrustedProxies.format(peer, true)));
-    if (!hostHeader.isEmpty()) {
-      element.append(";host=").append(quoteIfNeeded(hostHeader));
-    }
-    element.append(";proto=").append(request.scheme());
-    out.addUnsafeNonAscii("Forwarded", chain(trusted, in.all("Forwarded"), element.toString()));
-    out.add("Via", chain(trusted, in.all("Via"), VIA));
-    return out.build();
-  }
-
-  private static String chain(boolean trusted, List<String> received, String ours) {
-    if (!trusted || received.isEmpty()) {
-      return ours;
-    }
-    return String.join(", ", received) + ", " + ours;
-  }
-
-  /** RFC 7239 section 4: a value that is not a token is a quoted-string. */
-  private static String quoteIfNeeded(String value) {
-    boolean token = !value.isEmpty();
-    for (int i = 0; i < value.length() && token; i++) {
-      char c = value.charAt(i);
-      token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-    }
-    if (token) {
-      return value;
-    }
-    StringBuilder sb = new StringBuilder(value.length() + 2).append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '"' || c == '\\') {
-        sb.append('\\');
-      }
-      sb.append(c);
-    }
-    return sb.append('"').toString();
-  }
-
-  private static Headers responseHeaders(okhttp3.Headers received) {
-    Set<String> named = HeaderRules.connectionNamed(received.values("Connection"));
-    Headers.Builder out = Headers.builder();
-    for (int i = 0; i < received.size(); i++) {
-      String name = received.name(i);
-      String lower = name.toLowerCase(java.util.Locale.ROOT);
-      if (HeaderRules.isHopByHop(lower) || named.contains(lower)
-          || lower.equals("content-length")) {
-        continue;
-      }
-      if (name.equalsIgnoreCase(ProxyInterceptor.HIDDEN_CONTENT_ENCODING)) {
-        name = "Content-Encoding";
-      }
-      try {
-        out.add(name, received.value(i));
-      } catch (IllegalArgumentException e) {
-        // OkHttp already refuses CR/LF; a name that is not a token is dropped, not relayed
-      }
-    }
-    return out.build();
-  }
-
-  private Upstream upstreamFor(Backend backend) {
-    Upstream upstream = upstreams.get(backend);
-    return upstream != null ? upstream : upstreams.computeIfAbsent(backend, this::upstream);
-  }
-
-  private Upstream upstream(Backend b) {
-    OkHttpClient derived =
-        client
-            .newBuilder()
-            .connectTimeout(b.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .readTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .writeTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .callTimeout(b.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .build();
-    HttpUrl base = HttpUrl.get(b.primaryInstance().toString());
-    return new Upstream(derived, base, basePath(base));
-  }
-
-  /** A backend's client and parsed base URL. */
-  private record Upstream(OkHttpClient client, HttpUrl base, String basePath) {}
-
-  private AtomicInteger activeCount(String backend) {
-    AtomicInteger count = active.get(backend);
-    if (count != null) {
-      return count;
-    }
-    return active.computeIfAbsent(
-        backend,
-        name -> {
-          AtomicInteger c = new AtomicInteger();
-          Gauge.builder(ACTIVE_METER, c, AtomicInteger::get)
-              .description("Requests being forwarded to a backend")
-              .tag("backend", name)
-              .strongReference(true)
-              .register(registry);
-          return c;
-        });
   }
 
   /** Builds a {@link Forwarder}. Not thread-safe. */
@@ -621,6 +503,8 @@ public final class Forwarder {
     private OkHttpClient client;
     private long maxRequestBodyBytes = DEFAULT_MAX_REQUEST_BODY_BYTES;
     private TrustedProxies trustedProxies = TrustedProxies.none();
+    private RetryPolicy retryPolicy = RetryPolicy.staleConnection();
+    private ResponseObserver observer = ResponseObserver.NONE;
     private MeterRegistry registry;
 
     private Builder() {}
@@ -659,7 +543,24 @@ public final class Forwarder {
      * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
      */
     public Builder trustedProxies(String... cidrs) {
-      this.trustedProxies = TrustedProxies.of(requireNonNull(cidrs, "trustedProxies"));
+      return trustedProxies(TrustedProxies.of(requireNonNull(cidrs, "trustedProxies")));
+    }
+
+    /** Sets the proxies whose forwarding headers are appended to; none by default. */
+    public Builder trustedProxies(TrustedProxies proxies) {
+      this.trustedProxies = requireNonNull(proxies, "trustedProxies");
+      return this;
+    }
+
+    /** Sets when a failed request is sent again; default {@link RetryPolicy#staleConnection()}. */
+    public Builder retryPolicy(RetryPolicy policy) {
+      this.retryPolicy = requireNonNull(policy, "retryPolicy");
+      return this;
+    }
+
+    /** Sets what sees each relayed response (an edge cache); default none. */
+    public Builder responseObserver(ResponseObserver observer) {
+      this.observer = requireNonNull(observer, "responseObserver");
       return this;
     }
 

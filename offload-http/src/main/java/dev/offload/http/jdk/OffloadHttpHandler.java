@@ -4,9 +4,13 @@ import static java.util.Objects.requireNonNull;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.offload.core.Completion;
 import dev.offload.core.OffloadRouter;
+import dev.offload.http.HostHandler;
 import dev.offload.http.OffloadExecutor;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 
 /**
  * Puts an {@link OffloadRouter} in front of an existing JDK {@code HttpServer} handler.
@@ -56,8 +60,20 @@ public final class OffloadHttpHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange exchange) throws IOException {
     JdkServerExchange adapted = new JdkServerExchange(exchange);
-    if (executor.execute(adapted)) {
+    boolean[] passedThrough = {false};
+    executor.execute(adapted, (HostHandler<RuntimeException>) responseHeaders -> {
+      passedThrough[0] = true;
+      for (int i = 0; i < responseHeaders.size(); i++) {
+        exchange.getResponseHeaders().set(responseHeaders.name(i), responseHeaders.value(i));
+      }
+      CountingOutputStream counted = new CountingOutputStream(exchange.getResponseBody());
+      exchange.setStreams(null, counted);
       next.handle(exchange);
+      int status = exchange.getResponseCode();
+      return new HostHandler.HostResponse(status < 0 ? Completion.NO_STATUS : status,
+          counted.count());
+    });
+    if (passedThrough[0]) {
       return;
     }
     if (adapted.aborted()) {
@@ -69,5 +85,30 @@ public final class OffloadHttpHandler implements HttpHandler {
       throw new IOException("offload: response sent with Connection: close, closing the connection");
     }
     exchange.close();
+  }
+
+  /** Counts the body bytes the host's handler writes. */
+  private static final class CountingOutputStream extends FilterOutputStream {
+    private long count;
+
+    CountingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      out.write(b);
+      count++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+      count += len;
+    }
+
+    long count() {
+      return count;
+    }
   }
 }

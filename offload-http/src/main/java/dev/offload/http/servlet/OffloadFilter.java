@@ -2,7 +2,9 @@ package dev.offload.http.servlet;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.Completion;
 import dev.offload.core.OffloadRouter;
+import dev.offload.http.HostHandler;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.ServerExchange;
 import jakarta.servlet.DispatcherType;
@@ -58,8 +60,9 @@ public final class OffloadFilter implements Filter {
   /** What the filter needs from an executor; package-private so tests can script it. */
   @FunctionalInterface
   interface ExchangeHandler {
-    /** Returns true to pass the request through, false when the exchange was answered. */
-    boolean execute(ServerExchange exchange) throws IOException;
+    /** Answers the exchange, or runs {@code host} to pass the request through. */
+    void execute(ServerExchange exchange, HostHandler<ServletException> host)
+        throws IOException, ServletException;
   }
 
   private final ExchangeHandler handler;
@@ -71,7 +74,7 @@ public final class OffloadFilter implements Filter {
 
   /** Returns a filter that executes decisions with {@code executor}. */
   public OffloadFilter(OffloadExecutor executor) {
-    this((ExchangeHandler) requireNonNull(executor, "executor")::execute);
+    this(requireNonNull(executor, "executor")::execute);
   }
 
   OffloadFilter(ExchangeHandler handler) {
@@ -84,8 +87,8 @@ public final class OffloadFilter implements Filter {
    * @throws IOException from the executor or the chain, unchanged; or, when the executor aborted
    *     the exchange, an {@code IOException} that makes the container abort the connection
    * @throws ServletException from the chain, unchanged
-   * @throws IllegalStateException if the executor started a response and still returned
-   *     pass-through
+   * @throws IllegalStateException if the executor started a response and still passed the
+   *     request through
    */
   @Override
   public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
@@ -97,20 +100,28 @@ public final class OffloadFilter implements Filter {
       return;
     }
     ServletExchange exchange = new ServletExchange(httpRequest, httpResponse);
-    boolean passThrough = handler.execute(exchange);
-    if (exchange.isAborted()) {
+    boolean[] passedThrough = {false};
+    handler.execute(exchange, responseHeaders -> {
+      if (exchange.isAborted()) {
+        return new HostHandler.HostResponse(Completion.NO_STATUS, 0); // the abort wins
+      }
+      if (exchange.isStarted()) {
+        throw new IllegalStateException(
+            "the executor started a response and then passed the request through: it must "
+                + "either answer the exchange or pass it through");
+      }
+      passedThrough[0] = true;
+      for (int i = 0; i < responseHeaders.size(); i++) {
+        httpResponse.setHeader(responseHeaders.name(i), responseHeaders.value(i));
+      }
+      chain.doFilter(request, response);
+      return new HostHandler.HostResponse(httpResponse.getStatus(), 0);
+    });
+    if (!passedThrough[0] && exchange.isAborted()) {
       throw new AbortedExchangeException(
           exchange.isStarted()
               ? "offload aborted the response after it started; the connection is to be aborted"
               : "offload aborted the exchange before a response was started");
-    }
-    if (passThrough) {
-      if (exchange.isStarted()) {
-        throw new IllegalStateException(
-            "the executor started a response and then returned pass-through (true): it must "
-                + "return false once it has answered the exchange");
-      }
-      chain.doFilter(request, response);
     }
   }
 }

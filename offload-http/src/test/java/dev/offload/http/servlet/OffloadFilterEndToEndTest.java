@@ -10,6 +10,7 @@ import dev.offload.core.OffloadRouter;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.Route;
 import dev.offload.core.cdn.CdnStrategy;
+import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
@@ -204,7 +205,7 @@ class OffloadFilterEndToEndTest {
     assertThat(hostSaw).isEmpty();
     awaitFinished(1);
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
-    assertThat(api.inFlight()).isZero();
+    assertThat(BackendLoad.of(api).inFlight()).isZero();
   }
 
   @Test
@@ -228,7 +229,7 @@ class OffloadFilterEndToEndTest {
     }
     awaitFinished(1);
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
-    assertThat(api.inFlight()).isZero();
+    assertThat(BackendLoad.of(api).inFlight()).isZero();
   }
 
   @Test
@@ -243,6 +244,6 @@ class OffloadFilterEndToEndTest {
     assertThat(thrownOutside.get(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isSameAs(hostFailure);
     awaitFinished(2);
     assertThat(handles).hasSize(1).allMatch(DecisionHandle::isCompleted);
-    assertThat(api.inFlight()).isZero();
+    assertThat(BackendLoad.of(api).inFlight()).isZero();
   }
 }

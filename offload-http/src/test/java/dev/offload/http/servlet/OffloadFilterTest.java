@@ -56,9 +56,9 @@ class OffloadFilterTest {
   }
 
   private void serve(OffloadFilter.ExchangeHandler handler, HttpServlet host) throws Exception {
-    OffloadFilter.ExchangeHandler counting = exchange -> {
+    OffloadFilter.ExchangeHandler counting = (exchange, pass) -> {
       handlerCalls.incrementAndGet();
-      return handler.execute(exchange);
+      handler.execute(exchange, pass);
     };
     jetty = TestJetty.start(context -> {
       context.addFilter(new FilterHolder(recordingThrown()), "/*",
@@ -104,7 +104,7 @@ class OffloadFilterTest {
   @Test
   void passThroughReachesTheHostServletWithRequestAndBodyUntouched() throws Exception {
     EchoServlet host = new EchoServlet();
-    serve(exchange -> true, host);
+    serve((exchange, pass) -> pass.run(Headers.empty()), host);
 
     HttpResponse<String> response = send(HttpRequest.newBuilder(jetty.uri("/app/a%20b?q=%2F"))
         .header("X-Multi", "1").header("X-Multi", "2")
@@ -120,12 +120,11 @@ class OffloadFilterTest {
   @Test
   void anAnsweredExchangeNeverReachesTheHost() throws Exception {
     EchoServlet host = new EchoServlet();
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(202, Headers.of("Location", "/status/1"), 8);
       try (OutputStream out = exchange.responseBody()) {
         out.write("accepted".getBytes(UTF_8));
       }
-      return false;
     }, host);
 
     HttpResponse<String> response = send(HttpRequest.newBuilder(jetty.uri("/jobs"))
@@ -140,7 +139,7 @@ class OffloadFilterTest {
   @Test
   void anExceptionFromTheHostPropagatesUnchanged() throws Exception {
     IllegalStateException boom = new IllegalStateException("host failed");
-    serve(exchange -> true, new HttpServlet() {
+    serve((exchange, pass) -> pass.run(Headers.empty()), new HttpServlet() {
       private static final long serialVersionUID = 1L;
 
       @Override
@@ -158,7 +157,7 @@ class OffloadFilterTest {
   @Test
   void aCheckedExceptionFromTheHostPropagatesUnchanged() throws Exception {
     ServletException boom = new ServletException("host failed");
-    serve(exchange -> true, new HttpServlet() {
+    serve((exchange, pass) -> pass.run(Headers.empty()), new HttpServlet() {
       private static final long serialVersionUID = 1L;
 
       @Override
@@ -178,7 +177,7 @@ class OffloadFilterTest {
   void anExceptionFromTheExecutorPropagatesUnchangedAndTheHostIsNotCalled() throws Exception {
     IOException boom = new IOException("executor failed");
     EchoServlet host = new EchoServlet();
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       throw boom;
     }, host);
 
@@ -192,7 +191,7 @@ class OffloadFilterTest {
   @Test
   void routesOnlyTheInitialRequestDispatchNotAForwardOfIt() throws Exception {
     CompletableFuture<String> forwardedTo = new CompletableFuture<>();
-    serve(exchange -> true, new HttpServlet() {
+    serve((exchange, pass) -> pass.run(Headers.empty()), new HttpServlet() {
       private static final long serialVersionUID = 1L;
 
       @Override
@@ -219,16 +218,16 @@ class OffloadFilterTest {
   @Test
   void anExecutorThatStartsAResponseAndStillPassesThroughIsRefused() throws Exception {
     EchoServlet host = new EchoServlet();
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(200, Headers.empty(), -1);
-      return true;
+      pass.run(Headers.empty());
     }, host);
 
     send(HttpRequest.newBuilder(jetty.uri("/")));
 
     assertThat(thrownOutside.get(TIMEOUT_SECONDS, TimeUnit.SECONDS))
         .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("returned pass-through");
+        .hasMessageContaining("passed the request through");
     assertThat(host.seen).isEmpty();
   }
 

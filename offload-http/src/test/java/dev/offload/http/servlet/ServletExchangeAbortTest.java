@@ -58,14 +58,13 @@ class ServletExchangeAbortTest {
   void abortAfterPartOfAFixedLengthBodyWasSentEndsTheConnectionShortOfTheLength()
       throws Exception {
     CountDownLatch clientHasTheFirstBytes = new CountDownLatch(1);
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(200, Headers.of("Content-Type", "text/plain"), 100);
       OutputStream out = exchange.responseBody();
       out.write("0123456789".getBytes(UTF_8));
       out.flush();
       awaitOrFail(clientHasTheFirstBytes);
       exchange.abort();
-      return false;
     });
 
     try (RawHttp raw = new RawHttp(jetty.port())) {
@@ -84,14 +83,13 @@ class ServletExchangeAbortTest {
   @Test
   void abortDuringAChunkedBodyEndsTheConnectionWithoutTheLastChunk() throws Exception {
     CountDownLatch clientHasTheFirstChunk = new CountDownLatch(1);
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(200, Headers.of("Content-Type", "text/plain"), -1);
       OutputStream out = exchange.responseBody();
       out.write("partial".getBytes(UTF_8));
       out.flush();
       awaitOrFail(clientHasTheFirstChunk);
       exchange.abort();
-      return false;
     });
 
     try (RawHttp raw = new RawHttp(jetty.port())) {
@@ -114,11 +112,10 @@ class ServletExchangeAbortTest {
   @Test
   void abortWhileTheStartedResponseIsStillBufferedSendsTheHeadThenEndsTheConnection()
       throws Exception {
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(200, Headers.of("X-Started", "yes"), 100);
       exchange.responseBody().write("buffered, never flushed".getBytes(UTF_8));
       exchange.abort();
-      return false;
     });
 
     try (RawHttp raw = new RawHttp(jetty.port())) {
@@ -134,9 +131,8 @@ class ServletExchangeAbortTest {
 
   @Test
   void abortBeforeAnyResponseLetsTheContainerAnswer500() throws Exception {
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.abort();
-      return false;
     });
 
     try (RawHttp raw = new RawHttp(jetty.port())) {
@@ -150,9 +146,9 @@ class ServletExchangeAbortTest {
 
   @Test
   void abortWinsOverAPassThroughAndTheHostIsNotCalled() throws Exception {
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.abort();
-      return true;
+      pass.run(Headers.empty());
     });
 
     try (RawHttp raw = new RawHttp(jetty.port())) {
@@ -166,7 +162,7 @@ class ServletExchangeAbortTest {
   void afterAbortWritesFailAndClosingDoesNotEndTheBody() throws Exception {
     CompletableFuture<Throwable> writeAfterAbort = new CompletableFuture<>();
     CountDownLatch clientHasTheFirstChunk = new CountDownLatch(1);
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(200, Headers.empty(), -1);
       OutputStream out = exchange.responseBody();
       out.write("partial".getBytes(UTF_8));
@@ -180,7 +176,6 @@ class ServletExchangeAbortTest {
         writeAfterAbort.complete(e);
       }
       out.close(); // as a try-with-resources in the executor would: must not end the body
-      return false;
     });
 
     try (RawHttp raw = new RawHttp(jetty.port())) {
@@ -200,7 +195,7 @@ class ServletExchangeAbortTest {
   void anExecutorFailureAfterTheBodyStartedAlsoEndsTheConnectionWithoutTheLastChunk()
       throws Exception {
     CountDownLatch clientHasTheFirstChunk = new CountDownLatch(1);
-    serve(exchange -> {
+    serve((exchange, pass) -> {
       exchange.startResponse(200, Headers.empty(), -1);
       OutputStream out = exchange.responseBody();
       out.write("partial".getBytes(UTF_8));

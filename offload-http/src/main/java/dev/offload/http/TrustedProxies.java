@@ -1,4 +1,4 @@
-package dev.offload.http.internal;
+package dev.offload.http;
 
 import static java.util.Objects.requireNonNull;
 
@@ -9,8 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A set of CIDR blocks whose members are trusted to tell us who their client was (in {@code
- * X-Forwarded-For}); and the rule that finds the client behind them. Immutable, thread-safe.
+ * The proxies in front of this server, as CIDR blocks, whose members are trusted to tell us who
+ * their client was (in {@code X-Forwarded-For}) and whose forwarding headers are appended to;
+ * and the rule that finds the client behind them. Everyone else's forwarding headers are
+ * dropped. Parsed once and shared by the executor and the forwarder.
+ *
+ * <pre>{@code
+ * TrustedProxies lb = TrustedProxies.of("10.0.0.0/8", "2001:db8::/32");
+ * OffloadExecutor.builder(router).trustedProxies(lb)...
+ * }</pre>
+ *
+ * <p>Immutable, thread-safe.
  */
 public final class TrustedProxies {
   private static final TrustedProxies NONE = new TrustedProxies(List.of());

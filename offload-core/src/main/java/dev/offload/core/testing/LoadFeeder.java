@@ -1,0 +1,137 @@
+package dev.offload.core.testing;
+
+import static java.util.Objects.requireNonNull;
+
+import com.google.common.base.Ticker;
+import dev.offload.core.Backend;
+import dev.offload.core.Completion;
+import dev.offload.core.DecisionHandle;
+import dev.offload.core.FailureKind;
+import dev.offload.core.Outcome;
+import dev.offload.core.failover.BackendLoad;
+import dev.offload.core.failover.InstanceLoad;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+
+/**
+ * Puts a backend under the load a test describes, so the test can assert where the router sends
+ * the next request and why: completions with their latencies, statuses and failures go into the
+ * backend's {@link BackendLoad} at the ticker's current time, and in-flight counts are set by
+ * holding slots.
+ *
+ * <pre>{@code
+ * FakeTicker ticker = new FakeTicker();
+ * LoadFeeder orders = LoadFeeder.of(ordersBackend, ticker);
+ * orders.instance(0).succeeded(100, Duration.ofMillis(400)).failed(3, FailureKind.READ_TIMEOUT)
+ *     .inFlight(250);
+ * assertThat(BackendLoad.of(ordersBackend).instance(0).snapshot(ticker.read()).p99())
+ *     .isEqualTo(Duration.ofMillis(400));
+ * assertThat(router.decide(get("/api/orders"))).isInstanceOf(Decision.Forward.class);
+ * }</pre>
+ *
+ * <p>Not thread-safe: one test drives it.
+ */
+public final class LoadFeeder {
+  private final Ticker ticker;
+  private final Instance[] instances;
+
+  private LoadFeeder(BackendLoad load, Ticker ticker) {
+    this.ticker = ticker;
+    this.instances = new Instance[load.instances().size()];
+    for (int i = 0; i < instances.length; i++) {
+      instances[i] = new Instance(load.instance(i));
+    }
+  }
+
+  /** Returns a feeder for {@code backend}'s load, at the times {@code ticker} reads. */
+  public static LoadFeeder of(Backend backend, Ticker ticker) {
+    return new LoadFeeder(BackendLoad.of(requireNonNull(backend, "backend")),
+        requireNonNull(ticker, "ticker"));
+  }
+
+  /**
+   * Returns the feeder of the instance at {@code index} of the backend: the same object each
+   * time, so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts.
+   *
+   * @throws IndexOutOfBoundsException if the backend has no such instance
+   */
+  public Instance instance(int index) {
+    if (index < 0 || index >= instances.length) {
+      throw new IndexOutOfBoundsException(
+          "the backend has " + instances.length + " instance(s), no index " + index);
+    }
+    return instances[index];
+  }
+
+  /** Feeds one instance. */
+  public final class Instance {
+    private final InstanceLoad instance;
+    private final Deque<DecisionHandle> held = new ArrayDeque<>();
+
+    private Instance(InstanceLoad instance) {
+      this.instance = instance;
+    }
+
+    /** Records {@code count} successful 200 completions that took {@code latency} each. */
+    public Instance succeeded(int count, Duration latency) {
+      return completed(count, latency, Outcome.SUCCESS, FailureKind.NONE, 200);
+    }
+
+    /**
+     * Records {@code count} completions with {@code status} taking {@code latency}: a status of
+     * 500 or more is a {@link FailureKind#SERVER_ERROR} failure, anything else a success.
+     */
+    public Instance answered(int count, int status, Duration latency) {
+      boolean error = status >= 500;
+      return completed(count, latency, error ? Outcome.FAILURE : Outcome.SUCCESS,
+          error ? FailureKind.SERVER_ERROR : FailureKind.NONE, status);
+    }
+
+    /** Records {@code count} failures of {@code kind}, each taking no time. */
+    public Instance failed(int count, FailureKind kind) {
+      return failed(count, kind, Duration.ZERO);
+    }
+
+    /** Records {@code count} failures of {@code kind}, each taking {@code latency}. */
+    public Instance failed(int count, FailureKind kind, Duration latency) {
+      requireNonNull(kind, "kind");
+      if (kind == FailureKind.NONE) {
+        throw new IllegalArgumentException("a failure needs a kind other than NONE");
+      }
+      return completed(count, latency, Outcome.FAILURE, kind, Completion.NO_STATUS);
+    }
+
+    /** Records {@code count} copies of a completion. */
+    public Instance completed(int count, Duration latency, Outcome outcome, FailureKind failure,
+        int status) {
+      requireNonNull(latency, "latency");
+      if (count < 0) {
+        throw new IllegalArgumentException("count must not be negative, got " + count);
+      }
+      Completion completion = new Completion(outcome, failure, status, latency.toNanos(), 0);
+      for (int i = 0; i < count; i++) {
+        instance.record(completion, ticker.read());
+      }
+      return this;
+    }
+
+    /**
+     * Makes this feeder hold exactly {@code count} in-flight slots on the instance (on top of
+     * any that real decisions or other feeders hold), taking or giving back slots as needed.
+     * Slots given back record nothing.
+     */
+    public Instance inFlight(int count) {
+      if (count < 0) {
+        throw new IllegalArgumentException("count must not be negative, got " + count);
+      }
+      while (held.size() < count) {
+        held.push(instance.acquire(ticker));
+      }
+      while (held.size() > count) {
+        held.pop().onDropped(); // dropped work is not recorded in the window
+      }
+      return this;
+    }
+  }
+}
