@@ -4,9 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.net.InetAddresses;
 import dev.offload.core.internal.PathNormalizer;
+import dev.offload.core.internal.PercentEncoding;
 import java.net.InetAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -192,7 +191,11 @@ public final class OffloadRequest {
     return path.indexOf(';') >= 0;
   }
 
-  /** Returns the query parameters, decoded ({@code +} as space), in order. */
+  /**
+   * Returns the query parameters, decoded ({@code +} as space, escapes of ASCII hex digits as
+   * UTF-8), in order. A name or value with a malformed escape ({@code %zz}, {@code %4}, or digits
+   * that are not ASCII) is kept as it was sent.
+   */
   public Map<String, List<String>> queryParameters() {
     Map<String, List<String>> params = queryParameters;
     if (params == null) {
@@ -328,12 +331,9 @@ public final class OffloadRequest {
     return Collections.unmodifiableMap(params);
   }
 
+  /** A malformed escape ({@code %zz}, or non-ASCII digits) leaves the part as it was sent. */
   private static String decodeQueryPart(String part) {
-    try {
-      return URLDecoder.decode(part, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return part; // only reachable for a request with a targetError, which is never routed
-    }
+    return PercentEncoding.decodeFormComponent(part);
   }
 
   /** Builds an {@link OffloadRequest}. Not thread-safe. */
