@@ -142,7 +142,9 @@ class GlobMatchingCostTest {
         globs.add(part);
       }
     }
-    String p = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+    String p = path.length() > 1 && path.endsWith("/")
+        ? path.substring(0, path.length() - 1)
+        : path;
     String[] segments = p.substring(1).split("/", -1);
     return backtrack(globs, 0, segments, 0);
   }
