@@ -91,6 +91,20 @@ public final class Headers {
     return indexOf(requireNonNull(name, "name"), 0) >= 0;
   }
 
+  /**
+   * Returns how many fields have this name (case-insensitive), without allocating. A credential
+   * must be in exactly one field, so that what a guard checked is what is forwarded: see {@link
+   * dev.offload.core.guard.CredentialHeader}.
+   */
+  public int count(String name) {
+    requireNonNull(name, "name");
+    int count = 0;
+    for (int i = indexOf(name, 0); i >= 0; i = indexOf(name, i + 1)) {
+      count++;
+    }
+    return count;
+  }
+
   /** Returns every value of the named field, in order; empty when absent. */
   public List<String> all(String name) {
     requireNonNull(name, "name");

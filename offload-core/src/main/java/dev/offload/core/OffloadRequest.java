@@ -5,9 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.net.InetAddresses;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.core.internal.PathNormalizer;
+import dev.offload.core.internal.PercentEncoding;
 import java.net.InetAddress;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -133,8 +132,9 @@ public final class OffloadRequest {
    * @param method an HTTP method token, e.g. {@code GET}; case is kept as given (methods are
    *     case-sensitive)
    * @param target the request target in origin-form ({@code /path?query}); an absolute-form
-   *     target's scheme and authority are ignored: only the route table chooses where a request
-   *     goes
+   *     target's scheme (in any case) and authority are ignored: only the route table chooses
+   *     where a request goes. Its path ends at {@code ?} or {@code #}, and an empty path is
+   *     {@code /}: {@code http://h?x=/admin} is path {@code /} with query {@code x=/admin}
    * @throws IllegalArgumentException if the method is not a token
    */
   public static Builder builder(String method, String target) {
@@ -193,7 +193,11 @@ public final class OffloadRequest {
     return path.indexOf(';') >= 0;
   }
 
-  /** Returns the query parameters, decoded ({@code +} as space), in order. */
+  /**
+   * Returns the query parameters, decoded ({@code +} as space, escapes of ASCII hex digits as
+   * UTF-8), in order. A name or value with a malformed escape ({@code %zz}, {@code %4}, or digits
+   * that are not ASCII) is kept as it was sent.
+   */
   public Map<String, List<String>> queryParameters() {
     Map<String, List<String>> params = queryParameters;
     if (params == null) {
@@ -325,12 +329,9 @@ public final class OffloadRequest {
     return Collections.unmodifiableMap(params);
   }
 
+  /** A malformed escape ({@code %zz}, or non-ASCII digits) leaves the part as it was sent. */
   private static String decodeQueryPart(String part) {
-    try {
-      return URLDecoder.decode(part, StandardCharsets.UTF_8);
-    } catch (IllegalArgumentException e) {
-      return part; // only reachable for a request with a targetError, which is never routed
-    }
+    return PercentEncoding.decodeFormComponent(part);
   }
 
   /** Builds an {@link OffloadRequest}. Not thread-safe. */
@@ -352,13 +353,7 @@ public final class OffloadRequest {
         throw new IllegalArgumentException("method is not a token: '" + method + "'");
       }
       this.method = method;
-      String t = target;
-      int schemeEnd = t.indexOf("://");
-      if (schemeEnd > 0 && t.indexOf('/') > schemeEnd) {
-        // absolute-form: keep the path and query only; the authority never chooses a backend
-        int pathStart = t.indexOf('/', schemeEnd + 3);
-        t = pathStart < 0 ? "/" : t.substring(pathStart);
-      }
+      String t = withoutSchemeAndAuthority(target);
       int fragment = t.indexOf('#');
       if (fragment >= 0) {
         t = t.substring(0, fragment);
@@ -366,6 +361,46 @@ public final class OffloadRequest {
       int q = t.indexOf('?');
       this.rawPath = q < 0 ? t : t.substring(0, q);
       this.rawQuery = q < 0 ? null : t.substring(q + 1);
+    }
+
+    /**
+     * Returns an absolute-form target ({@code http://host:port/path?query}, RFC 9112 section
+     * 3.2.2) as origin-form ({@code /path?query}), any other target unchanged. The authority
+     * never chooses a backend, so it is dropped. It ends at the first {@code /}, {@code ?} or
+     * {@code #} (RFC 3986 section 3.2): {@code http://h?x=/admin} is path {@code /} with query
+     * {@code x=/admin}, never path {@code /admin}. An empty path is {@code /}.
+     */
+    private static String withoutSchemeAndAuthority(String target) {
+      int schemeEnd = target.indexOf("://");
+      if (schemeEnd <= 0 || !isScheme(target, schemeEnd)) {
+        return target;
+      }
+      int authorityStart = schemeEnd + 3;
+      int authorityEnd = target.length();
+      for (int i = authorityStart; i < target.length(); i++) {
+        char c = target.charAt(i);
+        if (c == '/' || c == '?' || c == '#') {
+          authorityEnd = i;
+          break;
+        }
+      }
+      String rest = target.substring(authorityEnd);
+      return rest.startsWith("/") ? rest : "/" + rest;
+    }
+
+    /**
+     * Whether {@code target[0, end)} is a URI scheme (RFC 3986 section 3.1): an ASCII letter,
+     * then letters, digits, {@code +}, {@code -} or {@code .}; any case.
+     */
+    private static boolean isScheme(String target, int end) {
+      for (int i = 0; i < end; i++) {
+        char c = target.charAt(i);
+        boolean letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        if (!letter && (i == 0 || !((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'))) {
+          return false;
+        }
+      }
+      return true;
     }
 
     /** Adds a header field. */

@@ -38,9 +38,11 @@ import java.util.Set;
  * Builder#allowPathParameters}). A pass-through whose raw path is not canonical (dot segments,
  * repeated slashes) is rejected with 400 too: the host would read another path than the guards.
  *
- * <p>A strategy or guard that throws (or returns null) does not take the router down: the
- * decision becomes a 500 {@link Decision.Reject}, the failure is logged and counted in
- * {@code offload.strategy.errors}, and {@link #explain} shows the cause.
+ * <p>A strategy or guard that throws an exception (or returns null) does not take the router
+ * down: the decision becomes a 500 {@link Decision.Reject}, the failure is logged and counted in
+ * {@code offload.strategy.errors}, and {@link #explain} shows the cause. That holds for a checked
+ * exception too, which Kotlin, Groovy or Lombok's {@code @SneakyThrows} throw undeclared; an
+ * {@link Error} propagates.
  *
  * <p>Immutable and thread-safe: build one and share it. {@code decide} takes no lock and, with
  * no meter registry, allocates only the decision it returns.
@@ -157,7 +159,7 @@ public final class OffloadRouter {
         if (verdict == null) {
           throw new NullPointerException("guard '" + guard.name + "' returned null");
         }
-      } catch (RuntimeException e) {
+      } catch (Exception e) { // also a checked one thrown sneakily (Kotlin, Lombok); not an Error
         Decision failed = failed("guard '" + guard.name + "'", guard.name, e, trace);
         if (trace != null) {
           trace.guards.add(new Explanation.GuardStep(guard.name, guard.guard.describe(), "threw"));
@@ -241,12 +243,12 @@ public final class OffloadRouter {
         throw new NullPointerException("strategy of route '" + name + "' returned null");
       }
       return decision;
-    } catch (RuntimeException e) {
+    } catch (Exception e) { // also a checked one thrown sneakily (Kotlin, Lombok); not an Error
       return failed("strategy of route '" + name + "'", name, e, trace);
     }
   }
 
-  private Decision failed(String what, String name, RuntimeException e, Trace trace) {
+  private Decision failed(String what, String name, Exception e, Trace trace) {
     if (trace != null) {
       trace.failure = what + " threw " + e;
     } else {

@@ -9,7 +9,8 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>{@code decide} runs on the request thread for every matching request: it must not do I/O or
  * block, and it must be thread-safe. It reads time only through {@link DecisionContext#nanoTime()}.
- * If it throws, the router answers 500 and counts the failure; the router itself keeps working.
+ * If it throws an exception (a checked one thrown undeclared too), the router answers 500 and
+ * counts the failure; the router itself keeps working.
  *
  * <p><b>Explaining does not consume.</b> While {@link DecisionContext#explaining()} a strategy
  * reads its state but does not change it: it takes no in-flight slot, no token, no half-open

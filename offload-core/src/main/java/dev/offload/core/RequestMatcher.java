@@ -160,6 +160,17 @@ abstract class RequestMatcher {
    * A glob over path segments: {@code **} is any number of segments (also none), {@code *}
    * within a segment is any run of characters but {@code /}. A pattern without a leading slash
    * ({@code *.css}) matches the last segment anywhere.
+   *
+   * <p>Matching takes time linear in the path for a given pattern, whatever the path: it is the
+   * greedy wildcard algorithm, twice. Over segments, the pattern between two {@code **} is
+   * matched at the first place it fits, and on a mismatch only the last {@code **} seen takes
+   * one more segment and the pattern after it is tried again: an earlier {@code **} never needs
+   * to, since letting it take more segments could only push what follows it further right.
+   * Within a segment, {@code *} is handled the same way over characters. So every segment of
+   * the path is compared with each pattern segment at most once per retry of the last {@code
+   * **}: at most (pattern segments) x (path length) steps, where a recursive matcher that
+   * retries every {@code **} takes a power of the path length as large as the number of {@code
+   * **} (minutes for one request with a few thousand segments).
    */
   static final class GlobPath extends RequestMatcher {
     private static final String ANY_SEGMENTS = "**";
@@ -193,7 +204,19 @@ abstract class RequestMatcher {
 
     @Override
     boolean matches(OffloadRequest request) {
-      String path = request.path();
+      return matches(request.path(), null);
+    }
+
+    /**
+     * Counts the steps of matching (a segment tried, a character compared), so that tests can
+     * check the work is linear in the path without timing it.
+     */
+    static final class Steps {
+      long count;
+    }
+
+    /** Matches a normalized {@code path}; counts into {@code steps} unless it is null. */
+    boolean matches(String path, Steps steps) {
       int end = path.length();
       if (end > 1 && path.charAt(end - 1) == '/') {
         end--; // a trailing slash does not make another segment
@@ -204,56 +227,73 @@ abstract class RequestMatcher {
       if (tail < 0 || !path.startsWith(suffix, tail)) {
         return false;
       }
-      return match(path, end, 0, 1);
+      return matchSegments(path, end, steps);
     }
 
-    private boolean match(String path, int end, int pi, int pos) {
+    /**
+     * The greedy wildcard algorithm over the segments of {@code path[1, end)}. A position is the
+     * start of a path segment, or {@code end + 1} once every segment is taken.
+     */
+    private boolean matchSegments(String path, int end, Steps steps) {
+      int pi = 0;
+      int pos = 1;
+      int starPi = -1; // the index of the last ** seen, or -1
+      int starPos = 0; // where the segments that the last ** does not take begin
       while (true) {
-        if (pi == segments.length) {
-          return pos > end;
+        if (steps != null) {
+          steps.count++;
         }
-        String seg = segments[pi];
-        if (seg.equals(ANY_SEGMENTS)) {
-          if (pi == segments.length - 1) {
+        if (pi < segments.length && segments[pi].equals(ANY_SEGMENTS)) {
+          pi++;
+          if (pi == segments.length) {
+            return true; // a trailing ** takes whatever is left
+          }
+          starPi = pi - 1;
+          starPos = pos; // it takes no segment yet
+          continue;
+        }
+        if (pi == segments.length) {
+          if (pos > end) {
             return true;
           }
-          int p = pos;
-          while (true) {
-            if (match(path, end, pi + 1, p)) {
-              return true;
-            }
-            if (p > end) {
-              return false;
-            }
-            int slash = path.indexOf('/', p);
-            if (slash < 0 || slash >= end) {
-              return false;
-            }
-            p = slash + 1;
+        } else if (pos <= end) {
+          int segEnd = segmentEnd(path, pos, end);
+          if (wildcardMatch(segments[pi], path, pos, segEnd, steps)) {
+            pi++;
+            pos = segEnd + 1;
+            continue;
           }
         }
-        if (pos > end) {
+        // a mismatch: the last ** takes one more segment, and what follows it starts over there
+        if (starPi < 0 || starPos > end) {
           return false;
         }
-        int segEnd = path.indexOf('/', pos);
-        if (segEnd < 0 || segEnd > end) {
-          segEnd = end;
-        }
-        if (!wildcardMatch(seg, path, pos, segEnd)) {
-          return false;
-        }
-        pi++;
-        pos = segEnd + 1;
+        starPos = segmentEnd(path, starPos, end) + 1;
+        pi = starPi + 1;
+        pos = starPos;
       }
     }
 
-    /** Matches {@code glob} (only {@code *} is special) against {@code s[from, to)}. */
-    static boolean wildcardMatch(String glob, String s, int from, int to) {
+    /** The end of the segment that starts at {@code pos}: the next slash, or {@code end}. */
+    private static int segmentEnd(String path, int pos, int end) {
+      int slash = path.indexOf('/', pos);
+      return slash < 0 || slash > end ? end : slash;
+    }
+
+    /**
+     * Matches {@code glob} (only {@code *} is special) against {@code s[from, to)} with the
+     * greedy wildcard algorithm: on a mismatch only the last {@code *} takes one more character,
+     * so the work is at most {@code glob.length()} times {@code to - from}.
+     */
+    static boolean wildcardMatch(String glob, String s, int from, int to, Steps steps) {
       int g = 0;
       int i = from;
       int starG = -1;
       int starI = -1;
       while (i < to) {
+        if (steps != null) {
+          steps.count++;
+        }
         if (g < glob.length() && glob.charAt(g) == '*') {
           starG = g++;
           starI = i;

@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class OffloadRequestTest {
   private static final AttributeKey<String> USER = AttributeKey.of("user", String.class);
@@ -31,6 +34,46 @@ class OffloadRequestTest {
     assertThat(r.path()).isEqualTo("/admin");
     assertThat(r.rawQuery()).hasValue("x=1");
     assertThat(r.host()).isEmpty();
+  }
+
+  /**
+   * The path of an absolute-form target starts at the first {@code /}, {@code ?} or {@code #}
+   * after the authority: a slash in the query or fragment is not the path's.
+   */
+  @ParameterizedTest(name = "{0} -> path {1}, query {2}")
+  @CsvSource(
+      delimiter = '|',
+      nullValues = "NONE",
+      value = {
+        "http://h?x=/admin | / | x=/admin",
+        "http://h?x=/admin#f/g | / | x=/admin",
+        "http://h#frag | / | NONE",
+        "http://h#/admin | / | NONE",
+        "http://h | / | NONE",
+        "http://h:8080?x=1 | / | x=1",
+        "http://h:8080/ | / | NONE",
+        "HTTP://H/x | /x | NONE",
+        "Https://h/a/b?c=d#e | /a/b | c=d",
+        "http://user@h/x?y | /x | y",
+        "/a?u=http://b/admin | /a | u=http://b/admin",
+      })
+  void absoluteFormTargetWithAnyPathQueryOrFragment(String target, String path, String query) {
+    OffloadRequest r = OffloadRequest.get(target).build();
+    assertThat(r.targetError()).isEmpty();
+    assertThat(r.rawPath()).isEqualTo(path);
+    assertThat(r.path()).isEqualTo(path);
+    assertThat(r.rawQuery()).isEqualTo(Optional.ofNullable(query));
+  }
+
+  @Test
+  void aSlashInTheQueryOfAnAbsoluteFormTargetIsNotRoutedAsThePath() {
+    OffloadRouter router = OffloadRouter.builder()
+        .route("admin", Route.prefix("/admin/"), OffloadStrategy.reject(403, "admin"))
+        .build();
+    assertThat(router.decide(OffloadRequest.get("http://h?x=/admin").build()))
+        .isInstanceOf(Decision.PassThrough.class);
+    assertThat(router.decide(OffloadRequest.get("http://h/admin?x=/").build()))
+        .isInstanceOf(Decision.Reject.class);
   }
 
   @Test

@@ -11,6 +11,7 @@ import dev.offload.core.guard.Guard;
 import dev.offload.core.guard.GuardVerdict;
 import dev.offload.core.testing.FakeTicker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -323,6 +324,60 @@ class OffloadRouterTest {
         .build();
     assertThat(router.decide(OffloadRequest.get("/static/a.css").build()))
         .isInstanceOfSatisfying(Decision.Reject.class, r -> assertThat(r.status()).isEqualTo(500));
+  }
+
+  /**
+   * Throws a checked exception without declaring it, as Kotlin, Groovy or Lombok's
+   * {@code @SneakyThrows} do.
+   */
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> RuntimeException sneakyThrow(Exception e) throws E {
+    throw (E) e;
+  }
+
+  @Test
+  void aStrategyThrowingACheckedExceptionBecomesA500AndIsCountedAndExplained() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    OffloadRouter router = standard()
+        .route("sneaky", Route.prefix("/sneaky/"), (request, context) -> {
+          throw sneakyThrow(new IOException("disk gone"));
+        })
+        .meterRegistry(registry)
+        .build();
+    OffloadRequest request = OffloadRequest.get("/sneaky/x").build();
+
+    assertThat(router.decide(request)).isInstanceOfSatisfying(Decision.Reject.class, r -> {
+      assertThat(r.status()).isEqualTo(500);
+      assertThat(r.reason()).doesNotContain("disk gone");
+    });
+    assertThat(registry.get("offload.strategy.errors").tag("route", "sneaky")
+        .tag("exception", "IOException").counter().count()).isEqualTo(1.0);
+    assertThat(registry.get("offload.decisions").tag("route", "sneaky").tag("decision", "reject")
+        .counter().count()).isEqualTo(1.0);
+    assertThat(router.explain(request).toString())
+        .contains("failure: strategy of route 'sneaky' threw")
+        .contains("IOException: disk gone");
+  }
+
+  @Test
+  void aGuardThrowingACheckedExceptionFailsClosedAndIsCountedAndExplained() {
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    OffloadRouter router = standard()
+        .guard("sneaky", (request, context) -> {
+          throw sneakyThrow(new IOException("key store unreadable"));
+        })
+        .meterRegistry(registry)
+        .build();
+    OffloadRequest request = OffloadRequest.get("/static/a.css").build();
+
+    assertThat(router.decide(request))
+        .isInstanceOfSatisfying(Decision.Reject.class, r -> assertThat(r.status()).isEqualTo(500));
+    assertThat(registry.get("offload.strategy.errors").tag("route", "sneaky")
+        .tag("exception", "IOException").counter().count()).isEqualTo(1.0);
+    Explanation e = router.explain(request);
+    assertThat(e.failure())
+        .hasValueSatisfying(f -> assertThat(f).contains("IOException: key store unreadable"));
+    assertThat(e.toString()).contains("guard 'sneaky' threw");
   }
 
   // ---- explain ------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ class PathNormalizationTest {
         "/%e0%80%af | invalid or overlong UTF-8",
         "/%ff | invalid or overlong UTF-8",
         "/%ed%a0%80 | invalid or overlong UTF-8",
-        "/a%zz | invalid percent-encoding",
+        "/a%zz | malformed percent-escape",
         "/a% | truncated percent-encoding",
         "/a%4 | truncated percent-encoding",
         "/a%1f | encoded control character",
@@ -87,6 +87,44 @@ class PathNormalizationTest {
     OffloadRequest request = OffloadRequest.get(target).build();
     assertThat(request.targetError()).isEmpty();
     assertThat(request.rawQuery()).hasValue(target.substring(target.indexOf('?') + 1));
+  }
+
+  /**
+   * Hex digits are ASCII: {@code Character.digit} also reads fullwidth and other Unicode digits,
+   * so {@code /%\uFF14\uFF11dmin} would be routed as {@code /Admin} while the host, which does
+   * not decode it so, sees another path.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {
+    "/%\uFF14\uFF11dmin/x", // fullwidth 4 and 1
+    "/%4\uFF11dmin/x",
+    "/%\uFF14" + "1dmin/x",
+    "/%\u0664\u0661dmin/x", // Arabic-Indic 4 and 1
+    "/%6\uFF41dmin/x", // fullwidth small a, which Character.digit reads as 10
+    "/a/%\uFF12\uFF45/x", // fullwidth 2 and e: an encoded dot
+  })
+  void refusesPercentEscapesWithNonAsciiHexDigits(String raw) {
+    OffloadRequest request = OffloadRequest.get(raw).build();
+    assertThat(request.targetError())
+        .hasValueSatisfying(e -> assertThat(e).contains("malformed percent-escape"));
+    assertThat(OffloadRouter.builder().otherwise(OffloadStrategy.passThrough()).build()
+        .decide(request))
+        .isInstanceOfSatisfying(Decision.Reject.class, r -> assertThat(r.status()).isEqualTo(400));
+  }
+
+  /**
+   * A query's escapes are data and are passed on encoded, but routes read its decoded parameters:
+   * an escape with non-ASCII digits is malformed there too and is kept as it was sent, as
+   * {@code %zz} is, never decoded to the letter that a lenient decoder would make of it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"/a?role=%\uFF16\uFF11dmin", "/a?role=%6\uFF11dmin"})
+  void doesNotDecodeQueryEscapesWithNonAsciiHexDigits(String target) {
+    OffloadRequest request = OffloadRequest.get(target).build();
+    String sent = target.substring(target.indexOf('=') + 1);
+    assertThat(request.queryParameter("role")).hasValue(sent);
+    assertThat(OffloadRequest.get("/a?role=%61dmin+x").build().queryParameter("role"))
+        .hasValue("admin x");
   }
 
   @ParameterizedTest(name = "{0} canonical: {1}")

@@ -11,10 +11,14 @@ import java.util.function.Predicate;
  * authentication reject early here, and an admitted identity is attached to the request.
  *
  * <pre>{@code
- * Guard apiKey = (request, context) -> request.header("X-Api-Key").map(keys::lookup)
+ * CredentialHeader apiKey = CredentialHeader.named("X-Api-Key");
+ * Guard guard = (request, context) -> apiKey.check(request, key -> keys.lookup(key)
  *     .map(user -> GuardVerdict.admit(USER, user))
- *     .orElse(GuardVerdict.deny(401, "missing or unknown API key"));
+ *     .orElse(GuardVerdict.deny(401, "unknown API key")));
  * }</pre>
+ *
+ * <p>A guard that reads a credential from a header reads it through {@link CredentialHeader},
+ * which refuses a repeated field: the request forwarded must carry exactly what was checked.
  *
  * <p>Guards run in the order given; the first denial wins. Like a strategy, a guard must not do
  * I/O or block, must be thread-safe and reads time only from the context. A guard that throws
@@ -40,7 +44,10 @@ public interface Guard {
   }
 
   /**
-   * Returns a guard that denies with 401 when the named header is absent.
+   * Returns a guard that denies with 401 when the named header is absent, and with 400 when it
+   * is repeated (more than one field; one field holding a comma list is admitted), so that what
+   * is forwarded is what was checked. See {@link CredentialHeader}, which a guard that also
+   * checks the value should use.
    *
    * @throws IllegalArgumentException if {@code headerName} is blank
    */
@@ -49,11 +56,9 @@ public interface Guard {
     if (headerName.isBlank()) {
       throw new IllegalArgumentException("headerName must not be blank");
     }
-    GuardVerdict deny = GuardVerdict.deny(401, "missing " + headerName + " header");
+    CredentialHeader header = CredentialHeader.named(headerName);
     return describe(
-        "requireHeader(" + headerName + ")",
-        (request, context) ->
-            request.headers().contains(headerName) ? GuardVerdict.admit() : deny);
+        "requireHeader(" + headerName + ")", (request, context) -> header.check(request));
   }
 
   /**

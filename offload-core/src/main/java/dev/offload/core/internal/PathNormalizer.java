@@ -16,10 +16,11 @@ import java.util.Deque;
  * <p>Rules, in order: the path must start with {@code /}; NUL, CR, LF and other control
  * characters are refused raw or percent-encoded; a raw or encoded backslash and an encoded slash
  * are refused (they split segments differently in different servers); a percent sign must start
- * a two-digit hex escape; the decoded bytes must be valid, shortest-form UTF-8; then dot segments
- * are removed as RFC 3986 section 5.2.4 says and repeated slashes merge. A {@code ..} that would
- * climb above the root is dropped when written plainly (as RFC 3986 does) and refused when any
- * of its dots was percent-encoded, since that is an attack, not a browser's mistake.
+ * an escape of two ASCII hex digits (a fullwidth or other Unicode digit is refused); the decoded
+ * bytes must be valid, shortest-form UTF-8; then dot segments are removed as RFC 3986 section
+ * 5.2.4 says and repeated slashes merge. A {@code ..} that would climb above the root is dropped
+ * when written plainly (as RFC 3986 does) and refused when any of its dots was percent-encoded,
+ * since that is an attack, not a browser's mistake.
  */
 public final class PathNormalizer {
 
@@ -164,10 +165,11 @@ public final class PathNormalizer {
         if (i + 2 >= segment.length()) {
           return Result.error("truncated percent-encoding in path");
         }
-        int hi = Character.digit(segment.charAt(i + 1), 16);
-        int lo = Character.digit(segment.charAt(i + 2), 16);
+        int hi = PercentEncoding.hexValue(segment.charAt(i + 1));
+        int lo = PercentEncoding.hexValue(segment.charAt(i + 2));
         if (hi < 0 || lo < 0) {
-          return Result.error("invalid percent-encoding in path");
+          return Result.error("malformed percent-escape in path: '%' must be followed by two"
+              + " ASCII hex digits");
         }
         int b = (hi << 4) | lo;
         String problem = forbiddenByte(b, true);
