@@ -2,6 +2,8 @@ package dev.offload.bench;
 
 import dev.offload.core.Backend;
 import dev.offload.core.Decision;
+import dev.offload.core.Guard;
+import dev.offload.core.GuardVerdict;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
@@ -9,8 +11,6 @@ import dev.offload.core.async.AsyncTaskStrategy;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
-import dev.offload.core.guard.Guard;
-import dev.offload.core.guard.GuardVerdict;
 import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

@@ -94,7 +94,7 @@ public final class Headers {
   /**
    * Returns how many fields have this name (case-insensitive), without allocating. A credential
    * must be in exactly one field, so that what a guard checked is what is forwarded: see {@link
-   * dev.offload.core.guard.CredentialHeader}.
+   * dev.offload.core.CredentialHeader}.
    */
   public int count(String name) {
     requireNonNull(name, "name");

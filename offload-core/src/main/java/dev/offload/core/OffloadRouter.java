@@ -3,8 +3,6 @@ package dev.offload.core;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
-import dev.offload.core.guard.Guard;
-import dev.offload.core.guard.GuardVerdict;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;

@@ -7,8 +7,6 @@ import dev.offload.core.async.AsyncTaskStrategy;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
-import dev.offload.core.guard.Guard;
-import dev.offload.core.guard.GuardVerdict;
 import dev.offload.core.testing.FakeTicker;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;

@@ -2,13 +2,13 @@ package dev.offload.examples;
 
 import dev.offload.core.Backend;
 import dev.offload.core.Decision;
+import dev.offload.core.Guard;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
 import dev.offload.core.async.AsyncTaskStrategy;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
-import dev.offload.core.guard.Guard;
 import dev.offload.core.testing.FakeTicker;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

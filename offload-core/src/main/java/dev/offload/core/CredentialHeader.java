@@ -1,8 +1,7 @@
-package dev.offload.core.guard;
+package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.offload.core.OffloadRequest;
 import java.util.Optional;
 import java.util.function.Function;
 

@@ -1,10 +1,7 @@
-package dev.offload.core.guard;
+package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.offload.core.AttributeKey;
-import dev.offload.core.Decision;
-import dev.offload.core.Headers;
 import java.util.Optional;
 
 /**

@@ -1,13 +1,8 @@
-package dev.offload.core.guard;
+package dev.offload.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.offload.core.Decision;
-import dev.offload.core.Headers;
-import dev.offload.core.OffloadRequest;
-import dev.offload.core.OffloadRouter;
-import dev.offload.core.OffloadStrategy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
