@@ -23,6 +23,12 @@ public interface ServerExchange {
    */
   String requestTarget();
 
+  /**
+   * Returns the protocol version of the request line in upper case, e.g. {@code HTTP/1.1} or
+   * {@code HTTP/1.0}, as the server parsed it.
+   */
+  String protocol();
+
   /** Returns every request header field as received; a repeated name appears repeatedly. */
   Headers requestHeaders();
 
