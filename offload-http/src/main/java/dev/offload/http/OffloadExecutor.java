@@ -11,6 +11,7 @@ import dev.offload.core.Outcome;
 import dev.offload.core.cache.CachedResponse;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.internal.HostHeader;
+import dev.offload.http.internal.MaxForwards;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
 import dev.offload.http.internal.TrustedProxies;
@@ -63,7 +64,7 @@ public final class OffloadExecutor {
   private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
   private static final Headers CLOSE = Headers.of("Connection", "close");
   /** What a 405 for {@code CONNECT} or {@code TRACE} lists in {@code Allow}. */
-  private static final String ALLOWED_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+  private static final String ALLOWED_METHODS = MaxForwards.ALLOWED_METHODS;
 
   private final OffloadRouter router;
   private final TrustedProxies trustedProxies;
@@ -369,6 +370,12 @@ public final class OffloadExecutor {
     /** See {@link Forwarder.Builder#maxRequestBodyBytes}. */
     public Builder maxRequestBodyBytes(long bytes) {
       forwarder.maxRequestBodyBytes(bytes);
+      return this;
+    }
+
+    /** See {@link Forwarder.Builder#allowUnderscoresInHeaders}. */
+    public Builder allowUnderscoresInHeaders(boolean allow) {
+      forwarder.allowUnderscoresInHeaders(allow);
       return this;
     }
 

@@ -10,7 +10,9 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.Outcome;
 import dev.offload.http.ServerExchange;
+import dev.offload.http.internal.ForwardedRequestHeaders;
 import dev.offload.http.internal.HeaderRules;
+import dev.offload.http.internal.MaxForwards;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrustedProxies;
 import io.micrometer.core.instrument.Counter;
@@ -21,7 +23,6 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.ConnectException;
-import java.net.InetAddress;
 import java.net.ProtocolException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -82,9 +83,16 @@ import okio.BufferedSource;
  *       Trailers are dropped (RFC 9110 section 6.5.1 lets a proxy discard them); 1xx interim
  *       responses other than 101 are consumed; a 101 is a bad response (we never ask for an
  *       upgrade).
- *   <li>{@code X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code Forwarded} (RFC 7239),
- *       {@code Via} and {@code X-Real-IP} from the client are dropped, unless the socket peer is a
- *       trusted proxy: then the chains are appended to and the single-valued ones kept.
+ *   <li>The forwarding family ({@code X-Forwarded-*}, {@code Forwarded} (RFC 7239), {@code Via},
+ *       {@code X-Real-IP}, {@code True-Client-IP}, {@code X-Original-URL}, ...) from the client
+ *       is dropped, unless the socket peer is a trusted proxy: then the chains are appended to
+ *       and the rest kept. {@code Via} names the version the request came with ({@code 1.0
+ *       offload} for HTTP/1.0). Method overrides ({@code X-HTTP-Method-Override}) are dropped
+ *       from everyone, names with {@code _} unless {@link Builder#allowUnderscoresInHeaders}.
+ *       Header values keep their octets; a value that is neither ASCII nor UTF-8 is refused
+ *       with 400. The rules are {@link ForwardedRequestHeaders}'s.
+ *   <li>An {@code OPTIONS} with {@code Max-Forwards: 0} is answered here, 200 with {@code
+ *       Allow} (RFC 9110 section 7.6.2); a positive one is forwarded decremented.
  *   <li>Failures: request body over the limit: 413 and {@code Connection: close} (before
  *       contacting the backend when {@code Content-Length} says so); a request body that cannot
  *       be read (malformed chunking, cut short) or a {@code GET}/{@code HEAD} with a body: 400
@@ -95,13 +103,14 @@ import okio.BufferedSource;
  *
  * <p>The forward's {@link DecisionHandle} is completed exactly once: {@code SUCCESS} when a
  * response under 500 was relayed completely, {@code FAILURE} for a 5xx or a backend failure,
- * {@code DROPPED} when the client left, sent too much or sent a body that cannot be read.
+ * {@code DROPPED} when the client left, sent too much or sent a body that cannot be read, or
+ * when the gateway answered itself ({@code OPTIONS} with {@code Max-Forwards: 0}).
  *
  * <p>Metrics, when a registry is set: {@value #REQUESTS_METER} (timer; tags {@code backend},
  * {@code status} — the status sent to the client, or {@code none} — and {@code outcome}: {@code
  * success}, {@code server_error}, {@code connect_error}, {@code timeout}, {@code bad_response},
  * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code
- * error}), {@value #RETRIES_METER} (counter of requests resent under the rule above; tag {@code
+ * answered_here} (an {@code OPTIONS} with {@code Max-Forwards: 0}), {@code error}), {@value #RETRIES_METER} (counter of requests resent under the rule above; tag {@code
  * backend}; a resent request is still recorded once in {@value #REQUESTS_METER}, with the
  * outcome of its last attempt) and {@value #ACTIVE_METER} (gauge of requests being forwarded;
  * tag {@code backend}).
@@ -123,14 +132,14 @@ public final class Forwarder {
    * documentation, for the race that remains.
    */
   public static final long DEFAULT_KEEP_ALIVE_SECONDS = 4;
+  /** Default for {@link Builder#allowUnderscoresInHeaders}: names with {@code _} are dropped. */
+  public static final boolean DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS = false;
   /** Name of the per-request timer. */
   public static final String REQUESTS_METER = "offload.forward.requests";
   /** Name of the counter of requests resent after a failure on a (likely stale) connection. */
   public static final String RETRIES_METER = "offload.forward.retries";
   /** Name of the in-progress gauge. */
   public static final String ACTIVE_METER = "offload.forward.active";
-  /** The {@code Via} pseudonym of this proxy. */
-  static final String VIA = "1.1 offload";
 
   private static final int BUFFER_SIZE = 16 * 1024;
 
@@ -138,7 +147,7 @@ public final class Forwarder {
   /** Per backend, built once: its client (timeouts) and its parsed base URL. */
   private final ConcurrentMap<Backend, Upstream> upstreams = new MapMaker().weakKeys().makeMap();
   private final long maxRequestBodyBytes;
-  private final TrustedProxies trustedProxies;
+  private final ForwardedRequestHeaders forwardedHeaders;
   private final MeterRegistry registry;
   private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
 
@@ -156,7 +165,8 @@ public final class Forwarder {
             .addNetworkInterceptor(new ProxyInterceptor())
             .build();
     this.maxRequestBodyBytes = b.maxRequestBodyBytes;
-    this.trustedProxies = b.trustedProxies;
+    this.forwardedHeaders =
+        new ForwardedRequestHeaders(b.trustedProxies, b.allowUnderscoresInHeaders);
     this.registry = b.registry;
   }
 
@@ -237,6 +247,10 @@ public final class Forwarder {
   }
 
   private Ending relay(Backend backend, OffloadRequest request, ServerExchange exchange) {
+    long maxForwards = MaxForwards.of(request.method(), request.headers());
+    if (maxForwards == 0) {
+      return answerOptionsHere(request, exchange);
+    }
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
     if (declared > maxRequestBodyBytes) {
@@ -254,10 +268,19 @@ public final class Forwarder {
       body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes);
     }
     Upstream upstream = upstreamFor(backend);
+    okhttp3.Headers outgoing;
+    try {
+      outgoing = requestHeaders(request, exchange);
+    } catch (ForwardedRequestHeaders.UnrelayableValueException e) {
+      return problem(exchange, 400, "bad_request", Outcome.DROPPED, e.getMessage(), true);
+    }
+    if (maxForwards > 0) {
+      outgoing = outgoing.newBuilder().set("Max-Forwards", Long.toString(maxForwards - 1)).build();
+    }
     Request.Builder builder =
         new Request.Builder()
             .url(target(upstream.base, upstream.basePath, request))
-            .headers(requestHeaders(request, exchange));
+            .headers(outgoing);
     try {
       builder.method(method, body);
     } catch (IllegalArgumentException e) {
@@ -304,6 +327,27 @@ public final class Forwarder {
     }
     try (response) {
       return relayResponse(backend, request, exchange, response);
+    }
+  }
+
+  /**
+   * Answers an {@code OPTIONS} with {@code Max-Forwards: 0} as its final recipient (RFC 9110
+   * section 7.6.2): 200 with {@code Allow}, no body; the backend is not contacted. A body the
+   * request announced is left unread, so the connection is closed after the answer.
+   */
+  private static Ending answerOptionsHere(OffloadRequest request, ServerExchange exchange) {
+    boolean unreadBody = request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
+    Headers headers = unreadBody
+        ? Headers.of("Allow", MaxForwards.ALLOWED_METHODS, "Connection", "close")
+        : Headers.of("Allow", MaxForwards.ALLOWED_METHODS);
+    try {
+      exchange.startResponse(200, headers, 0);
+      exchange.responseBody().close();
+      return Ending.of("answered_here", Outcome.DROPPED, 200);
+    } catch (IOException e) {
+      exchange.abort();
+      return Ending.of("client_gone", Outcome.DROPPED, -1);
     }
   }
 
@@ -478,81 +522,11 @@ public final class Forwarder {
     return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
   }
 
-  private okhttp3.Headers requestHeaders(OffloadRequest request, ServerExchange exchange) {
-    Headers in = request.headers();
-    Set<String> named = HeaderRules.connectionNamed(in);
-    InetAddress peer = exchange.remoteAddress().getAddress();
-    boolean trusted = trustedProxies.contains(peer);
-    okhttp3.Headers.Builder out = new okhttp3.Headers.Builder();
-    for (int i = 0; i < in.size(); i++) {
-      String name = in.name(i);
-      String lower = name.toLowerCase(java.util.Locale.ROOT);
-      if (HeaderRules.isHopByHop(lower) || named.contains(lower)) {
-        continue;
-      }
-      switch (lower) {
-        case "host", "content-length", "expect", "x-forwarded-for", "x-forwarded-proto",
-            "x-forwarded-host", "forwarded", "via" -> {
-          continue; // set by OkHttp from the URL and body, or rebuilt below
-        }
-        case "x-real-ip" -> {
-          if (!trusted) {
-            continue;
-          }
-        }
-        default -> {}
-      }
-      out.addUnsafeNonAscii(name, in.value(i));
-    }
-    String peerText = TrustedProxies.format(peer, false);
-    String hostHeader = in.first("Host").orElse("");
-    out.add("X-Forwarded-For", chain(trusted, in.all("X-Forwarded-For"), peerText));
-    String proto = trusted ? in.first("X-Forwarded-Proto").orElse(null) : null;
-    out.add("X-Forwarded-Proto", proto != null ? proto : request.scheme());
-    String forwardedHost = trusted ? in.first("X-Forwarded-Host").orElse(null) : null;
-    if (forwardedHost != null) {
-      out.addUnsafeNonAscii("X-Forwarded-Host", forwardedHost);
-    } else if (!hostHeader.isEmpty()) {
-      out.addUnsafeNonAscii("X-Forwarded-Host", hostHeader);
-    }
-    StringBuilder element = new StringBuilder("for=");
-    element.append(quoteIfNeeded(TrustedProxies.format(peer, true)));
-    if (!hostHeader.isEmpty()) {
-      element.append(";host=").append(quoteIfNeeded(hostHeader));
-    }
-    element.append(";proto=").append(request.scheme());
-    out.addUnsafeNonAscii("Forwarded", chain(trusted, in.all("Forwarded"), element.toString()));
-    out.add("Via", chain(trusted, in.all("Via"), VIA));
-    return out.build();
-  }
-
-  private static String chain(boolean trusted, List<String> received, String ours) {
-    if (!trusted || received.isEmpty()) {
-      return ours;
-    }
-    return String.join(", ", received) + ", " + ours;
-  }
-
-  /** RFC 7239 section 4: a value that is not a token is a quoted-string. */
-  private static String quoteIfNeeded(String value) {
-    boolean token = !value.isEmpty();
-    for (int i = 0; i < value.length() && token; i++) {
-      char c = value.charAt(i);
-      token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-          || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-    }
-    if (token) {
-      return value;
-    }
-    StringBuilder sb = new StringBuilder(value.length() + 2).append('"');
-    for (int i = 0; i < value.length(); i++) {
-      char c = value.charAt(i);
-      if (c == '"' || c == '\\') {
-        sb.append('\\');
-      }
-      sb.append(c);
-    }
-    return sb.append('"').toString();
+  /** The fields for the backend; the rules are {@link ForwardedRequestHeaders}'s. */
+  private okhttp3.Headers requestHeaders(OffloadRequest request, ServerExchange exchange)
+      throws ForwardedRequestHeaders.UnrelayableValueException {
+    return forwardedHeaders.build(request.headers(), exchange.remoteAddress().getAddress(),
+        request.scheme(), exchange.protocol());
   }
 
   private static Headers responseHeaders(okhttp3.Headers received) {
@@ -622,8 +596,21 @@ public final class Forwarder {
     private long maxRequestBodyBytes = DEFAULT_MAX_REQUEST_BODY_BYTES;
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private MeterRegistry registry;
+    private boolean allowUnderscoresInHeaders = DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS;
 
     private Builder() {}
+
+    /**
+     * Sets whether request header fields whose names contain {@code _} are forwarded (default
+     * {@value #DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS}, as nginx). CGI-style servers and many
+     * frameworks read {@code X_Forwarded_For} as {@code X-Forwarded-For}, so such names are
+     * dropped by default; even when allowed, a name that reads as a field the forwarder drops or
+     * rebuilds ({@code Transfer_Encoding}, {@code Content_Length}, {@code X_Real_IP}) is dropped.
+     */
+    public Builder allowUnderscoresInHeaders(boolean allow) {
+      this.allowUnderscoresInHeaders = allow;
+      return this;
+    }
 
     /**
      * Sets the OkHttp client to derive from with {@code newBuilder()} (sharing its connection
