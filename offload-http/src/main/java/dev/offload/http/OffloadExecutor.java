@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -370,6 +371,18 @@ public final class OffloadExecutor {
     /** See {@link Forwarder.Builder#maxRequestBodyBytes}. */
     public Builder maxRequestBodyBytes(long bytes) {
       forwarder.maxRequestBodyBytes(bytes);
+      return this;
+    }
+
+    /** See {@link Forwarder.Builder#requestBodyIdleTimeout}. */
+    public Builder requestBodyIdleTimeout(Duration timeout) {
+      forwarder.requestBodyIdleTimeout(timeout);
+      return this;
+    }
+
+    /** See {@link Forwarder.Builder#requestBodyTimeout}. */
+    public Builder requestBodyTimeout(Duration timeout) {
+      forwarder.requestBodyTimeout(timeout);
       return this;
     }
 

@@ -29,7 +29,11 @@ public interface ServerExchange {
    */
   String protocol();
 
-  /** Returns every request header field as received; a repeated name appears repeatedly. */
+  /**
+   * Returns every request header field as received; a repeated name appears repeatedly. Values
+   * hold one char per octet received (ISO-8859-1), as both the JDK server and Jetty decode them:
+   * the forwarder relies on it to relay octets above 0x7f unchanged.
+   */
   Headers requestHeaders();
 
   /** Returns the address of the socket peer (the client, or the proxy in front of us). */

@@ -26,6 +26,7 @@ import java.net.ConnectException;
 import java.net.ProtocolException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,6 +120,7 @@ import okio.BufferedSource;
  * once per backend for its timeouts, all sharing one connection pool.
  */
 public final class Forwarder {
+  private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
   /** Default largest request body: 16 MiB. */
   public static final long DEFAULT_MAX_REQUEST_BODY_BYTES = 16L * 1024 * 1024;
   /** Default number of idle backend connections kept, across backends, when no client is given. */
@@ -132,6 +134,16 @@ public final class Forwarder {
    * documentation, for the race that remains.
    */
   public static final long DEFAULT_KEEP_ALIVE_SECONDS = 4;
+  /**
+   * Default longest wait for the next bytes of a client's request body: 30 s, Jetty's default
+   * idle timeout.
+   */
+  public static final Duration DEFAULT_REQUEST_BODY_IDLE_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * Default longest time for a client's whole request body, from its first read: 5 minutes
+   * (a 16 MiB body at 56 KB/s).
+   */
+  public static final Duration DEFAULT_REQUEST_BODY_TIMEOUT = Duration.ofMinutes(5);
   /** Default for {@link Builder#allowUnderscoresInHeaders}: names with {@code _} are dropped. */
   public static final boolean DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS = false;
   /** Name of the per-request timer. */
@@ -148,6 +160,9 @@ public final class Forwarder {
   private final ConcurrentMap<Backend, Upstream> upstreams = new MapMaker().weakKeys().makeMap();
   private final long maxRequestBodyBytes;
   private final ForwardedRequestHeaders forwardedHeaders;
+  private final Duration requestBodyIdleTimeout;
+  private final Duration requestBodyTimeout;
+  private final BodyReadWatchdog watchdog;
   private final MeterRegistry registry;
   private final Map<String, AtomicInteger> active = new ConcurrentHashMap<>();
 
@@ -165,6 +180,9 @@ public final class Forwarder {
             .addNetworkInterceptor(new ProxyInterceptor())
             .build();
     this.maxRequestBodyBytes = b.maxRequestBodyBytes;
+    this.requestBodyIdleTimeout = b.requestBodyIdleTimeout;
+    this.requestBodyTimeout = b.requestBodyTimeout;
+    this.watchdog = new BodyReadWatchdog(b.requestBodyIdleTimeout, b.requestBodyTimeout);
     this.forwardedHeaders =
         new ForwardedRequestHeaders(b.trustedProxies, b.allowUnderscoresInHeaders);
     this.registry = b.registry;
@@ -191,6 +209,16 @@ public final class Forwarder {
   /** Returns a new builder. */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /** Returns the longest wait for the next bytes of a client's request body. */
+  public Duration requestBodyIdleTimeout() {
+    return requestBodyIdleTimeout;
+  }
+
+  /** Returns the longest time a client's whole request body may take. */
+  public Duration requestBodyTimeout() {
+    return requestBodyTimeout;
   }
 
   /** Returns the maximum request body size in bytes. */
@@ -265,7 +293,8 @@ public final class Forwarder {
     }
     StreamingRequestBody body = null;
     if (hasBody) {
-      body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes);
+      body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes,
+          watchdog);
     }
     Upstream upstream = upstreamFor(backend);
     okhttp3.Headers outgoing;
@@ -285,7 +314,7 @@ public final class Forwarder {
       builder.method(method, body);
     } catch (IllegalArgumentException e) {
       // OkHttp insists on a body for POST, PUT, PATCH and a few others: send an empty one
-      body = new StreamingRequestBody(request, 0, maxRequestBodyBytes);
+      body = new StreamingRequestBody(request, 0, maxRequestBodyBytes, watchdog);
       builder.method(method, body);
     }
     Request backendRequest =
@@ -304,6 +333,9 @@ public final class Forwarder {
       if (body != null && body.tooLarge()) {
         return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
             "request body is larger than " + maxRequestBodyBytes + " bytes", true);
+      }
+      if (body != null && body.timedOut()) {
+        return clientTimedOut(exchange, e);
       }
       if (body != null && body.clientFailed()) {
         // The client's body broke off or is malformed (a bad chunk). Nothing was sent yet, so
@@ -327,6 +359,24 @@ public final class Forwarder {
     }
     try (response) {
       return relayResponse(backend, request, exchange, response);
+    }
+  }
+
+  /**
+   * The client's body stalled past a deadline; the backend call has failed and its connection is
+   * released. Answers 408 with {@code Connection: close} where the connection is still open
+   * (Jetty); on the JDK server the watchdog's interrupt has closed it, and the exchange is
+   * aborted.
+   */
+  private static Ending clientTimedOut(ServerExchange exchange, IOException e) {
+    LOG.log(System.Logger.Level.DEBUG, "request body timed out: {0}", e.getMessage());
+    try {
+      Problem.send(exchange, 408, "the request body did not arrive in time",
+          Headers.of("Connection", "close"));
+      return Ending.of("client_timeout", Outcome.DROPPED, 408);
+    } catch (IOException | RuntimeException closed) {
+      exchange.abort();
+      return Ending.of("client_timeout", Outcome.DROPPED, -1);
     }
   }
 
@@ -597,8 +647,43 @@ public final class Forwarder {
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private MeterRegistry registry;
     private boolean allowUnderscoresInHeaders = DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS;
+    private Duration requestBodyIdleTimeout = DEFAULT_REQUEST_BODY_IDLE_TIMEOUT;
+    private Duration requestBodyTimeout = DEFAULT_REQUEST_BODY_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * Sets the longest wait for the next bytes of a client's request body while it is forwarded
+     * (default {@link #DEFAULT_REQUEST_BODY_IDLE_TIMEOUT}). When it passes, the backend call is
+     * abandoned (its connection closed, never reused) and the client gets 408 with {@code
+     * Connection: close}, or, on the JDK server, its connection is closed.
+     *
+     * @throws IllegalArgumentException naming {@code requestBodyIdleTimeout} if not positive
+     */
+    public Builder requestBodyIdleTimeout(Duration timeout) {
+      this.requestBodyIdleTimeout = positive("requestBodyIdleTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the longest time a client's whole request body may take to arrive, from the first
+     * read (default {@link #DEFAULT_REQUEST_BODY_TIMEOUT}); a client that trickles a byte now
+     * and then is cut off here. What happens then: as for {@link #requestBodyIdleTimeout}.
+     *
+     * @throws IllegalArgumentException naming {@code requestBodyTimeout} if not positive
+     */
+    public Builder requestBodyTimeout(Duration timeout) {
+      this.requestBodyTimeout = positive("requestBodyTimeout", timeout);
+      return this;
+    }
+
+    private static Duration positive(String setting, Duration value) {
+      requireNonNull(value, setting);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(setting + " must be positive, got " + value);
+      }
+      return value;
+    }
 
     /**
      * Sets whether request header fields whose names contain {@code _} are forwarded (default
