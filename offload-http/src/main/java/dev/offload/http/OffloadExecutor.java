@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -47,8 +48,9 @@ import java.util.function.Consumer;
  * one {@code Host} or a {@code Host} that is not a valid authority (RFC 9110 section 7.2: a
  * reg-name, an IPv4 address or a bracketed IPv6 address, an optional port, no userinfo) (400),
  * {@code Content-Length} together with {@code Transfer-Encoding}, an invalid or repeated {@code
- * Content-Length} (400), a transfer coding other than {@code chunked} (501), and header fields
- * that are not valid (400); each with {@code Connection: close}, since the framing of what
+ * Content-Length} (400), a transfer coding other than {@code chunked} (501), header fields
+ * that are not valid (400), an HTTP/1.1 request without {@code Host} (400; RFC 9112 section 3.2;
+ * HTTP/1.0 may omit it) and a request target with octets outside visible ASCII (400); each with {@code Connection: close}, since the framing of what
  * follows on the connection is in doubt. These checks also protect pass-through requests.
  *
  * <p>The request's {@link OffloadRequest#clientAddress()} is the socket peer, or, when the peer
@@ -211,10 +213,22 @@ public final class OffloadExecutor {
       Problem.send(exchange, 400, "invalid Host", CLOSE);
       return null;
     }
+    if (!headers.contains("Host") && exchange.protocol().equals("HTTP/1.1")) {
+      // RFC 9112 section 3.2: a server must answer 400 to an HTTP/1.1 request without Host
+      Problem.send(exchange, 400, "missing Host", CLOSE);
+      return null;
+    }
+    String target = exchange.requestTarget();
+    if (!isVisibleAscii(target)) {
+      // RFC 9112 section 3.2: the request target is ASCII. A server that decoded raw octets
+      // >= 0x80 as ISO-8859-1 (the JDK's) would hand on a path no client meant
+      Problem.send(exchange, 400, "invalid request target", CLOSE);
+      return null;
+    }
     InetAddress peer = exchange.remoteAddress().getAddress();
     InetAddress client = trustedProxies.resolveClient(peer, headers.all("X-Forwarded-For"));
     try {
-      return OffloadRequest.builder(method, exchange.requestTarget())
+      return OffloadRequest.builder(method, target)
           .headers(headers)
           .clientAddress(client)
           .scheme(exchange.isSecure() ? "https" : "http")
@@ -248,6 +262,20 @@ public final class OffloadExecutor {
       return "unsupported Transfer-Encoding";
     }
     return null;
+  }
+
+  /** Whether {@code s} is non-empty and every char is visible ASCII (0x21..0x7e). */
+  private static boolean isVisibleAscii(String s) {
+    if (s.isEmpty()) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c <= 0x20 || c >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void redirect(ServerExchange exchange, Decision.Redirect redirect,
@@ -369,6 +397,24 @@ public final class OffloadExecutor {
     public Builder trustedProxies(TrustedProxies proxies) {
       this.trustedProxies = requireNonNull(proxies, "trustedProxies");
       forwarder.trustedProxies(proxies);
+      return this;
+    }
+
+    /** See {@link Forwarder.Builder#requestBodyIdleTimeout}. */
+    public Builder requestBodyIdleTimeout(Duration timeout) {
+      forwarder.requestBodyIdleTimeout(timeout);
+      return this;
+    }
+
+    /** See {@link Forwarder.Builder#requestBodyTimeout}. */
+    public Builder requestBodyTimeout(Duration timeout) {
+      forwarder.requestBodyTimeout(timeout);
+      return this;
+    }
+
+    /** See {@link Forwarder.Builder#allowUnderscoresInHeaders}. */
+    public Builder allowUnderscoresInHeaders(boolean allow) {
+      forwarder.allowUnderscoresInHeaders(allow);
       return this;
     }
 

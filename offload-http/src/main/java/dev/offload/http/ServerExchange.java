@@ -23,7 +23,17 @@ public interface ServerExchange {
    */
   String requestTarget();
 
-  /** Returns every request header field as received; a repeated name appears repeatedly. */
+  /**
+   * Returns the protocol version of the request line in upper case, e.g. {@code HTTP/1.1} or
+   * {@code HTTP/1.0}, as the server parsed it.
+   */
+  String protocol();
+
+  /**
+   * Returns every request header field as received; a repeated name appears repeatedly. Values
+   * hold one char per octet received (ISO-8859-1), as both the JDK server and Jetty decode them:
+   * the forwarder relies on it to relay octets above 0x7f unchanged.
+   */
   Headers requestHeaders();
 
   /** Returns the address of the socket peer (the client, or the proxy in front of us). */

@@ -12,11 +12,14 @@ import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
+import dev.offload.http.internal.ForwardedRequestHeaders;
+import dev.offload.http.internal.MaxForwards;
 import dev.offload.http.internal.Problem;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -66,9 +69,19 @@ import okio.BufferedSource;
  *       Trailers are dropped (RFC 9110 section 6.5.1 lets a proxy discard them); 1xx interim
  *       responses other than 101 are consumed; a 101 is a bad response (we never ask for an
  *       upgrade).
- *   <li>{@code X-Forwarded-For}, {@code -Proto}, {@code -Host}, {@code Forwarded} (RFC 7239),
- *       {@code Via} and {@code X-Real-IP} from the client are dropped, unless the socket peer is a
- *       trusted proxy: then the chains are appended to and the single-valued ones kept.
+ *   <li>The forwarding family ({@code X-Forwarded-*}, {@code Forwarded} (RFC 7239), {@code Via},
+ *       {@code X-Real-IP}, {@code True-Client-IP}, {@code X-Original-URL}, ...) from the client
+ *       is dropped, unless the socket peer is a trusted proxy: then the chains are appended to
+ *       and the rest kept. {@code Via} names the version the request came with ({@code 1.0
+ *       offload} for HTTP/1.0). Method overrides ({@code X-HTTP-Method-Override}) are dropped
+ *       from everyone, names with {@code _} unless {@link Builder#allowUnderscoresInHeaders}.
+ *       Header values keep their octets; a value that is neither ASCII nor UTF-8 is refused
+ *       with 400. The rules are {@link ForwardedRequestHeaders}'s.
+ *   <li>An {@code OPTIONS} with {@code Max-Forwards: 0} is answered here, 200 with {@code
+ *       Allow} (RFC 9110 section 7.6.2); a positive one is forwarded decremented.
+ *   <li>A client's request body must keep coming: {@link Builder#requestBodyIdleTimeout} between
+ *       reads and {@link Builder#requestBodyTimeout} in all; past either the backend call is
+ *       abandoned and the client gets 408 (or, on the JDK server, its connection is closed).
  *   <li>Failures: request body over the limit: 413 and {@code Connection: close} (before
  *       contacting the backend when {@code Content-Length} says so); a request body that cannot
  *       be read (malformed chunking, cut short) or a {@code GET}/{@code HEAD} with a body: 400
@@ -83,13 +96,14 @@ import okio.BufferedSource;
  * <p>The forward's {@link DecisionHandle} is completed exactly once, with a {@link
  * dev.offload.core.Completion} naming the failure kind, the status sent and the body bytes
  * relayed: {@code SUCCESS} when a response under 500 was relayed completely, {@code FAILURE} for
- * a 5xx or a backend failure, {@code DROPPED} when the client left, sent too much or sent a body
- * that cannot be read.
+ * a 5xx or a backend failure, {@code DROPPED} when the client left, sent too much, sent a body
+ * that cannot be read or too slowly, or when the gateway answered itself ({@code OPTIONS} with
+ * {@code Max-Forwards: 0}).
  *
  * <p>Metrics, when a registry is set: {@value #REQUESTS_METER} (timer; tags {@code backend},
  * {@code status} — the status sent to the client, or {@code none} — and {@code outcome}: {@code
  * success}, {@code server_error}, {@code connect_error}, {@code timeout}, {@code bad_response},
- * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code
+ * {@code reset}, {@code body_too_large}, {@code bad_request}, {@code client_gone}, {@code client_timeout}, {@code answered_here}, {@code
  * error}), {@value #RETRIES_METER} (counter of requests resent under the retry policy; tag {@code
  * backend}; a resent request is still recorded once in {@value #REQUESTS_METER}, with the
  * outcome of its last attempt) and {@value #ACTIVE_METER} (gauge of requests being forwarded;
@@ -118,8 +132,18 @@ public final class Forwarder {
   public static final String RETRIES_METER = "offload.forward.retries";
   /** Name of the in-progress gauge. */
   public static final String ACTIVE_METER = "offload.forward.active";
-  /** The {@code Via} pseudonym of this proxy. */
-  static final String VIA = ProxyHeaders.VIA;
+  /**
+   * Default longest wait for the next bytes of a client's request body: 30 s, Jetty's default
+   * idle timeout.
+   */
+  public static final Duration DEFAULT_REQUEST_BODY_IDLE_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * Default longest time for a client's whole request body, from its first read: 5 minutes
+   * (a 16 MiB body at 56 KB/s).
+   */
+  public static final Duration DEFAULT_REQUEST_BODY_TIMEOUT = Duration.ofMinutes(5);
+  /** Default for {@link Builder#allowUnderscoresInHeaders}: names with {@code _} are dropped. */
+  public static final boolean DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS = false;
 
   private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
   private static final int BUFFER_SIZE = 16 * 1024;
@@ -130,6 +154,10 @@ public final class Forwarder {
   private final RetryPolicy retryPolicy;
   private final ResponseObserver observer;
   private final ForwardMetrics metrics;
+  private final ForwardedRequestHeaders forwardedHeaders;
+  private final Duration requestBodyIdleTimeout;
+  private final Duration requestBodyTimeout;
+  private final BodyReadWatchdog watchdog;
 
   private Forwarder(Builder b) {
     OkHttpClient base = b.client != null ? b.client : defaultClient();
@@ -149,6 +177,11 @@ public final class Forwarder {
     this.retryPolicy = b.retryPolicy;
     this.observer = b.observer;
     this.metrics = b.registry == null ? null : new ForwardMetrics(b.registry);
+    this.requestBodyIdleTimeout = b.requestBodyIdleTimeout;
+    this.requestBodyTimeout = b.requestBodyTimeout;
+    this.watchdog = new BodyReadWatchdog(b.requestBodyIdleTimeout, b.requestBodyTimeout);
+    this.forwardedHeaders =
+        new ForwardedRequestHeaders(b.trustedProxies, b.allowUnderscoresInHeaders);
   }
 
   private static OkHttpClient defaultClient() {
@@ -177,6 +210,16 @@ public final class Forwarder {
   /** Returns the maximum request body size in bytes. */
   public long maxRequestBodyBytes() {
     return maxRequestBodyBytes;
+  }
+
+  /** Returns the longest wait for the next bytes of a client's request body. */
+  public Duration requestBodyIdleTimeout() {
+    return requestBodyIdleTimeout;
+  }
+
+  /** Returns the longest time a client's whole request body may take. */
+  public Duration requestBodyTimeout() {
+    return requestBodyTimeout;
   }
 
   /** Returns the proxies whose forwarding headers are appended to. */
@@ -212,20 +255,34 @@ public final class Forwarder {
   }
 
   /**
-   * Returns the request that {@code forward} sends for {@code request} from the socket peer
-   * {@code peer}: the value the proxy rules produce, before anything is sent.
+   * Returns the request that {@code forward} sends for {@code request}, received with {@code
+   * protocol} from the socket peer {@code peer}: the value the proxy rules produce, before
+   * anything is sent.
+   *
+   * @throws IllegalArgumentException if a header value that would be relayed is neither ASCII
+   *     nor UTF-8 (the forwarder answers such a request 400)
    */
   public OutgoingRequest outgoing(Decision.Forward forward, OffloadRequest request,
-      InetAddress peer) {
+      InetAddress peer, String protocol) {
     requireNonNull(forward, "forward");
     requireNonNull(request, "request");
     requireNonNull(peer, "peer");
+    requireNonNull(protocol, "protocol");
     Upstreams.Upstream upstream = upstreams.get(forward.backend(), forward.instance());
     String path = upstream.basePath().isEmpty()
         ? request.encodedPath() : upstream.basePath() + request.encodedPath();
+    Headers headers;
+    try {
+      headers = forwardedHeaders.build(request.headers(), peer, request.scheme(), protocol);
+    } catch (ForwardedRequestHeaders.UnrelayableValueException e) {
+      throw new IllegalArgumentException(e.getMessage(), e);
+    }
+    long maxForwards = MaxForwards.of(request.method(), request.headers());
+    if (maxForwards > 0) {
+      headers = headers.toBuilder().set("Max-Forwards", Long.toString(maxForwards - 1)).build();
+    }
     return new OutgoingRequest(forward.backend(), forward.instance(), request.method(), path,
-        request.rawQuery().orElse(""),
-        ProxyHeaders.request(request, peer, trustedProxies.contains(peer)));
+        request.rawQuery().orElse(""), headers);
   }
 
   private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,
@@ -244,10 +301,21 @@ public final class Forwarder {
       return problem(exchange, 400, "bad_request", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
           "a " + method + " request with a body is not forwarded", true);
     }
-    OutgoingRequest outgoing = outgoing(forward, request, exchange.remoteAddress().getAddress());
+    if (MaxForwards.of(method, request.headers()) == 0) {
+      return answerOptionsHere(request, exchange);
+    }
+    OutgoingRequest outgoing;
+    try {
+      outgoing = outgoing(forward, request, exchange.remoteAddress().getAddress(),
+          exchange.protocol());
+    } catch (IllegalArgumentException e) {
+      return problem(exchange, 400, "bad_request", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          e.getMessage(), true);
+    }
     StreamingRequestBody body = null;
     if (hasBody) {
-      body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes);
+      body = new StreamingRequestBody(request, chunked ? -1 : declared, maxRequestBodyBytes,
+          watchdog);
     }
     Upstreams.Upstream upstream = upstreams.get(backend, forward.instance());
     Request.Builder builder =
@@ -257,7 +325,7 @@ public final class Forwarder {
       builder.method(method, body);
     } catch (IllegalArgumentException e) {
       // OkHttp insists on a body for POST, PUT, PATCH and a few others: send an empty one
-      body = new StreamingRequestBody(request, 0, maxRequestBodyBytes);
+      body = new StreamingRequestBody(request, 0, maxRequestBodyBytes, watchdog);
       builder.method(method, body);
     }
     Request backendRequest =
@@ -273,6 +341,9 @@ public final class Forwarder {
     try {
       response = call(upstream, backendRequest, outgoing, !hasBody);
     } catch (IOException e) {
+      if (body != null && body.timedOut()) {
+        return clientTimedOut(exchange, e);
+      }
       if (body != null && body.tooLarge()) {
         return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
             FailureKind.REJECTED_LOCALLY,
@@ -486,6 +557,48 @@ public final class Forwarder {
     }
   }
 
+  /**
+   * The client's body stalled past a deadline; the backend call has failed and its connection is
+   * released. Answers 408 with {@code Connection: close} where the connection is still open
+   * (Jetty); on the JDK server the watchdog's interrupt has closed it, and the exchange is
+   * aborted.
+   */
+  private static ForwardOutcome clientTimedOut(ServerExchange exchange, IOException e) {
+    LOG.log(System.Logger.Level.DEBUG, "request body timed out: {0}", e.getMessage());
+    try {
+      Problem.send(exchange, 408, "the request body did not arrive in time",
+          Headers.of("Connection", "close"));
+      return ForwardOutcome.of("client_timeout", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          408);
+    } catch (IOException | RuntimeException closed) {
+      exchange.abort();
+      return ForwardOutcome.of("client_timeout", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          -1);
+    }
+  }
+
+  /**
+   * Answers an {@code OPTIONS} with {@code Max-Forwards: 0} as its final recipient (RFC 9110
+   * section 7.6.2): 200 with {@code Allow}, no body; the backend is not contacted. A body the
+   * request announced is left unread, so the connection is closed after the answer.
+   */
+  private static ForwardOutcome answerOptionsHere(OffloadRequest request,
+      ServerExchange exchange) {
+    boolean unreadBody = request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
+    Headers headers = unreadBody
+        ? Headers.of("Allow", MaxForwards.ALLOWED_METHODS, "Connection", "close")
+        : Headers.of("Allow", MaxForwards.ALLOWED_METHODS);
+    try {
+      exchange.startResponse(200, headers, 0);
+      exchange.responseBody().close();
+      return ForwardOutcome.of("answered_here", Outcome.DROPPED, FailureKind.NONE, 200);
+    } catch (IOException e) {
+      exchange.abort();
+      return ForwardOutcome.clientGone(-1, 0);
+    }
+  }
+
   private static ForwardOutcome problem(ServerExchange exchange, int status, String tag,
       Outcome outcome, FailureKind kind, String detail, boolean close) {
     try {
@@ -506,8 +619,56 @@ public final class Forwarder {
     private RetryPolicy retryPolicy = RetryPolicy.staleConnection();
     private ResponseObserver observer = ResponseObserver.NONE;
     private MeterRegistry registry;
+    private boolean allowUnderscoresInHeaders = DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS;
+    private Duration requestBodyIdleTimeout = DEFAULT_REQUEST_BODY_IDLE_TIMEOUT;
+    private Duration requestBodyTimeout = DEFAULT_REQUEST_BODY_TIMEOUT;
 
     private Builder() {}
+
+    /**
+     * Sets the longest wait for the next bytes of a client's request body while it is forwarded
+     * (default {@link #DEFAULT_REQUEST_BODY_IDLE_TIMEOUT}). When it passes, the backend call is
+     * abandoned (its connection closed, never reused) and the client gets 408 with {@code
+     * Connection: close}, or, on the JDK server, its connection is closed.
+     *
+     * @throws IllegalArgumentException naming {@code requestBodyIdleTimeout} if not positive
+     */
+    public Builder requestBodyIdleTimeout(Duration timeout) {
+      this.requestBodyIdleTimeout = positive("requestBodyIdleTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets the longest time a client's whole request body may take to arrive, from the first
+     * read (default {@link #DEFAULT_REQUEST_BODY_TIMEOUT}); a client that trickles a byte now
+     * and then is cut off here. What happens then: as for {@link #requestBodyIdleTimeout}.
+     *
+     * @throws IllegalArgumentException naming {@code requestBodyTimeout} if not positive
+     */
+    public Builder requestBodyTimeout(Duration timeout) {
+      this.requestBodyTimeout = positive("requestBodyTimeout", timeout);
+      return this;
+    }
+
+    private static Duration positive(String setting, Duration value) {
+      requireNonNull(value, setting);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(setting + " must be positive, got " + value);
+      }
+      return value;
+    }
+
+    /**
+     * Sets whether request header fields whose names contain {@code _} are forwarded (default
+     * {@value #DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS}, as nginx). CGI-style servers and many
+     * frameworks read {@code X_Forwarded_For} as {@code X-Forwarded-For}, so such names are
+     * dropped by default; even when allowed, a name that reads as a field the forwarder drops or
+     * rebuilds ({@code Transfer_Encoding}, {@code Content_Length}, {@code X_Real_IP}) is dropped.
+     */
+    public Builder allowUnderscoresInHeaders(boolean allow) {
+      this.allowUnderscoresInHeaders = allow;
+      return this;
+    }
 
     /**
      * Sets the OkHttp client to derive from with {@code newBuilder()} (sharing its connection

@@ -9,8 +9,11 @@ import okio.BufferedSink;
 
 /**
  * Streams the client's request body to the backend through a fixed buffer, counting it against
- * the limit. Records why it failed, so the forwarder can tell a client problem (too large, gone
- * mid-upload) from a backend one. One-shot; used by one thread.
+ * the limit, each read within the {@link BodyReadWatchdog}'s deadlines. Records why it failed, so
+ * the forwarder can tell a client problem (too large, gone or stalled mid-upload, cut short)
+ * from a backend one. Throwing from {@link #writeTo} makes OkHttp fail the call and close the
+ * backend connection, so a body that did not arrive whole is never sent as complete. One-shot;
+ * used by one thread.
  */
 final class StreamingRequestBody extends RequestBody {
   /** Thrown when the body crosses the limit while streaming. */
@@ -25,13 +28,17 @@ final class StreamingRequestBody extends RequestBody {
   private final OffloadRequest request;
   private final long contentLength;
   private final long limit;
+  private final BodyReadWatchdog watchdog;
   private volatile boolean tooLarge;
   private volatile boolean clientFailed;
+  private volatile boolean timedOut;
 
-  StreamingRequestBody(OffloadRequest request, long contentLength, long limit) {
+  StreamingRequestBody(OffloadRequest request, long contentLength, long limit,
+      BodyReadWatchdog watchdog) {
     this.request = request;
     this.contentLength = contentLength;
     this.limit = limit;
+    this.watchdog = watchdog;
   }
 
   @Override
@@ -57,6 +64,11 @@ final class StreamingRequestBody extends RequestBody {
     return clientFailed;
   }
 
+  /** Whether the client's body did not arrive within a deadline (also {@link #clientFailed}). */
+  boolean timedOut() {
+    return timedOut;
+  }
+
   @Override
   public void writeTo(BufferedSink sink) throws IOException {
     if (contentLength == 0) {
@@ -72,10 +84,15 @@ final class StreamingRequestBody extends RequestBody {
       throw e;
     }
     try (in) {
+      BodyReadWatchdog.Reader reader = watchdog.reader(in);
       while (true) {
         int n;
         try {
-          n = in.read(buffer);
+          n = reader.read(buffer);
+        } catch (BodyReadWatchdog.TimeoutException e) {
+          timedOut = true;
+          clientFailed = true;
+          throw e;
         } catch (IOException e) {
           clientFailed = true;
           throw e;

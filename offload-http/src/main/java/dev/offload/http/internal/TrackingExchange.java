@@ -32,6 +32,11 @@ public final class TrackingExchange implements ServerExchange {
   }
 
   @Override
+  public String protocol() {
+    return delegate.protocol();
+  }
+
+  @Override
   public Headers requestHeaders() {
     return delegate.requestHeaders();
   }

@@ -71,6 +71,12 @@ final class JdkServerExchange implements ServerExchange {
     return exchange.getRequestURI().toString();
   }
 
+  /** Returns {@link HttpExchange#getProtocol()}, which the JDK takes from the request line. */
+  @Override
+  public String protocol() {
+    return exchange.getProtocol().toUpperCase(java.util.Locale.ROOT);
+  }
+
   @Override
   public Headers requestHeaders() {
     Headers h = headers;

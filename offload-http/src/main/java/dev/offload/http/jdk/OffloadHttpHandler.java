@@ -16,7 +16,8 @@ import java.io.OutputStream;
  * Puts an {@link OffloadRouter} in front of an existing JDK {@code HttpServer} handler.
  *
  * <pre>{@code
- * HttpServer server = HttpServer.create(new InetSocketAddress(8080), 0);
+ * // JdkServerLimits: the JDK server's request and response deadlines, before the first server
+ * HttpServer server = JdkServerLimits.ofDefaults().createServer(new InetSocketAddress(8080), 0);
  * server.createContext("/", OffloadHttpHandler.wrap(router, existingHandler));
  * server.setExecutor(Executors.newFixedThreadPool(64)); // forwarding blocks a thread per request
  * server.start();
@@ -34,6 +35,11 @@ import java.io.OutputStream;
  * <p>Unlike Jetty, the JDK server does not linger on close: closing with request body bytes still
  * unread makes the socket send a reset, so a client that is still sending its body (after a 413
  * for a too large {@code Content-Length}, say) may see the reset instead of the response.
+ *
+ * <p>Without {@code sun.net.httpserver.maxReqTime} the JDK server has no deadline for a request
+ * and a client that stops in the middle of its request head holds a thread forever: {@link
+ * #wrap} logs a warning, once per JVM, when {@link JdkServerLimits#unsafeSettings()} finds that
+ * or another unsafe setting.
  *
  * <p>Thread-safe: one instance serves every request of its context.
  */
@@ -53,6 +59,7 @@ public final class OffloadHttpHandler implements HttpHandler {
 
   /** Wraps {@code next} with {@code executor}. */
   public static OffloadHttpHandler wrap(OffloadExecutor executor, HttpHandler next) {
+    JdkServerLimits.warnOnceIfUnsafe();
     return new OffloadHttpHandler(
         requireNonNull(executor, "executor"), requireNonNull(next, "next"));
   }

@@ -61,6 +61,12 @@ final class ServletExchange implements ServerExchange {
     return query == null ? uri : uri + '?' + query;
   }
 
+  /** Returns {@code getProtocol()}, upper-cased. */
+  @Override
+  public String protocol() {
+    return request.getProtocol().toUpperCase(Locale.ROOT);
+  }
+
   /**
    * Returns every header field. Repeated fields of one name are kept in order; the Servlet API
    * groups fields by name, so the interleaving of different names is not preserved.
