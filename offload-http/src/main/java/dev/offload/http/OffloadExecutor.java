@@ -336,7 +336,11 @@ public final class OffloadExecutor {
     try {
       offloadHandler.handle(offload, request, tracked);
       offload.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, Completion.NO_STATUS, 0);
-    } catch (RuntimeException e) {
+    } catch (IOException e) {
+      offload.handle().tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE,
+          Completion.NO_STATUS, 0);
+      throw e;
+    } catch (Exception e) { // runtime, or checked and thrown undeclared (Kotlin, @SneakyThrows)
       offload.handle().tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, 500, 0);
       LOG.log(System.Logger.Level.WARNING,
           "offload handler failed for queue '" + offload.queue() + "'", e);
@@ -345,10 +349,6 @@ public final class OffloadExecutor {
       } else {
         Problem.send(exchange, 500, "the request could not be offloaded", Headers.empty());
       }
-    } catch (IOException e) {
-      offload.handle().tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE,
-          Completion.NO_STATUS, 0);
-      throw e;
     }
   }
 

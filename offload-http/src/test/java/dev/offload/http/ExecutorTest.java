@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.offload.core.CachedResponse;
+import dev.offload.core.Completion;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
+import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.OffloadStrategy;
@@ -309,7 +311,7 @@ class ExecutorTest {
         "cached!".getBytes(UTF_8));
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.ServeCached(cached, DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome()))));
+        new Decision.ServeCached(cached, DecisionHandle.create(context.ticker(), c -> outcome.set(c.outcome()))));
     Response response = exchange(gw, "GET /x/robots.txt HTTP/1.1\r\nHost: a\r\n\r\n");
     assertThat(response.bodyText()).isEqualTo("cached!");
     assertThat(response.header("Content-Length")).isEqualTo("7");
@@ -324,7 +326,7 @@ class ExecutorTest {
   void offloadWithoutAHandlerIs503AndTheHandleIsDropped(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     Gateway.Running gw = gateway(server, (request, context) ->
-        new Decision.Offload("images", DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome()))));
+        new Decision.Offload("images", DecisionHandle.create(context.ticker(), c -> outcome.set(c.outcome()))));
     Response response = exchange(gw, "POST /x/resize HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
     assertThat(response.status()).isEqualTo(503);
     assertThat(response.bodyText()).contains("no offload handler configured");
@@ -337,7 +339,7 @@ class ExecutorTest {
   void aThrowingOffloadHandlerFailsTheHandleAndAnswers500(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->
-            new Decision.Offload("images", DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome())))))
+            new Decision.Offload("images", DecisionHandle.create(context.ticker(), c -> outcome.set(c.outcome())))))
         .offloadHandler((offload, request, exchange) -> {
           throw new IllegalStateException("queue down: secret internals");
         })
@@ -352,10 +354,33 @@ class ExecutorTest {
 
   @ParameterizedTest
   @EnumSource(Gateway.class)
+  void anOffloadHandlerThrowingACheckedExceptionUndeclaredFailsTheHandleAndAnswers500(
+      Gateway server) throws Exception {
+    AtomicReference<Completion> completion = new AtomicReference<>();
+    OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->
+            new Decision.Offload("images", DecisionHandle.create(context.ticker(), completion::set))))
+        .offloadHandler((offload, request, exchange) -> sneakyThrow(
+            new java.util.concurrent.TimeoutException("queue broker timed out")))
+        .build();
+    Gateway.Running gw = gateway(server, executor, host);
+    Response response = exchange(gw, "GET /x/a HTTP/1.1\r\nHost: a\r\n\r\n");
+    assertThat(response.status()).isEqualTo(500);
+    gw.awaitHandled(1);
+    assertThat(completion.get().outcome()).isEqualTo(Outcome.FAILURE);
+    assertThat(completion.get().failure()).isEqualTo(FailureKind.INTERNAL_ERROR);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E extends Exception> void sneakyThrow(Exception e) throws E {
+    throw (E) e;
+  }
+
+  @ParameterizedTest
+  @EnumSource(Gateway.class)
   void anOffloadHandlerAnswersAndCompletesTheHandle(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->
-            new Decision.Offload("images", DecisionHandle.create(com.google.common.base.Ticker.systemTicker(), c -> outcome.set(c.outcome())))))
+            new Decision.Offload("images", DecisionHandle.create(context.ticker(), c -> outcome.set(c.outcome())))))
         .offloadHandler((offload, request, exchange) -> {
           offload.handle().onSuccess();
           exchange.startResponse(202, Headers.of("Location", "/tasks/1"), 0);

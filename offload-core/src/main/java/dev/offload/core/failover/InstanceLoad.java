@@ -23,6 +23,8 @@ public final class InstanceLoad {
   private final URI uri;
   private final LongAdder inFlight = new LongAdder();
   private final LatencyWindow window;
+  /** The listener for the last ticker seen: one router's ticker, so one listener, no garbage. */
+  private volatile TickerListener listener;
 
   InstanceLoad(URI uri) {
     this.uri = uri;
@@ -46,11 +48,28 @@ public final class InstanceLoad {
    */
   public DecisionHandle acquire(Ticker ticker) {
     requireNonNull(ticker, "ticker");
+    TickerListener current = listener;
+    if (current == null || current.ticker != ticker) {
+      current = new TickerListener(ticker);
+      listener = current;
+    }
     inFlight.increment();
-    return DecisionHandle.create(ticker, completion -> {
+    return DecisionHandle.create(ticker, current);
+  }
+
+  /** Gives the slot back and records the completion at the time it completes. */
+  private final class TickerListener implements DecisionHandle.Listener {
+    private final Ticker ticker;
+
+    TickerListener(Ticker ticker) {
+      this.ticker = ticker;
+    }
+
+    @Override
+    public void onComplete(Completion completion) {
       inFlight.decrement();
       window.record(completion, ticker.read());
-    });
+    }
   }
 
   /**
