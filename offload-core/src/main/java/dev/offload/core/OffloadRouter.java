@@ -3,6 +3,7 @@ package dev.offload.core;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
+import dev.offload.core.internal.PathNormalizer;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -294,7 +295,7 @@ public final class OffloadRouter {
     if (!anyPrefixProtection) {
       return null;
     }
-    OffloadRequest stripped = request.withPath(stripPathParameters(request.path()));
+    OffloadRequest stripped = request.withPath(PathNormalizer.stripParameters(request.path()));
     for (CompiledRoute route : routes) {
       if (route.matcher.protectsPrefix() && route.matcher.matches(stripped)) {
         String reason = "path parameters (';') are not allowed under a protected prefix";
@@ -305,23 +306,6 @@ public final class OffloadRouter {
       }
     }
     return null;
-  }
-
-  static String stripPathParameters(String path) {
-    StringBuilder sb = new StringBuilder(path.length());
-    boolean inParameter = false;
-    for (int i = 0; i < path.length(); i++) {
-      char c = path.charAt(i);
-      if (c == '/') {
-        inParameter = false;
-      } else if (c == ';') {
-        inParameter = true;
-      }
-      if (!inParameter) {
-        sb.append(c);
-      }
-    }
-    return sb.toString();
   }
 
   /**

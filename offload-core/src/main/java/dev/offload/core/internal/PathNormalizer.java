@@ -247,4 +247,26 @@ public final class PathNormalizer {
     }
     return null;
   }
+
+  /**
+   * Returns {@code path} without its path parameters ({@code /a;x=1/b;y} becomes {@code /a/b}):
+   * what a servlet container would match, so the router can tell whether such a path falls
+   * under a protected prefix.
+   */
+  public static String stripParameters(String path) {
+    StringBuilder sb = new StringBuilder(path.length());
+    boolean inParameter = false;
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c == '/') {
+        inParameter = false;
+      } else if (c == ';') {
+        inParameter = true;
+      }
+      if (!inParameter) {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
 }
