@@ -2,10 +2,11 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.internal.BaseUri;
+import dev.offload.core.internal.Settings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import dev.offload.core.internal.BaseUri;
 import java.util.List;
 
 /**
@@ -126,13 +127,13 @@ public final class Backend {
 
     /** Sets the connect timeout; must be positive. */
     public Builder connectTimeout(Duration timeout) {
-      this.connectTimeout = positive("connectTimeout", timeout);
+      this.connectTimeout = Settings.positive("connectTimeout", timeout);
       return this;
     }
 
     /** Sets the read timeout; must be positive. */
     public Builder readTimeout(Duration timeout) {
-      this.readTimeout = positive("readTimeout", timeout);
+      this.readTimeout = Settings.positive("readTimeout", timeout);
       return this;
     }
 
@@ -144,14 +145,6 @@ public final class Backend {
       }
       this.callTimeout = timeout;
       return this;
-    }
-
-    private static Duration positive(String setting, Duration value) {
-      requireNonNull(value, setting);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(setting + " must be positive, got " + value);
-      }
-      return value;
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpSyntax;
+import dev.offload.core.internal.Settings;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
 import dev.offload.http.internal.ForwardedRequestHeaders;
@@ -634,7 +635,7 @@ public final class Forwarder {
      * @throws IllegalArgumentException naming {@code requestBodyIdleTimeout} if not positive
      */
     public Builder requestBodyIdleTimeout(Duration timeout) {
-      this.requestBodyIdleTimeout = positive("requestBodyIdleTimeout", timeout);
+      this.requestBodyIdleTimeout = Settings.positive("requestBodyIdleTimeout", timeout);
       return this;
     }
 
@@ -646,16 +647,8 @@ public final class Forwarder {
      * @throws IllegalArgumentException naming {@code requestBodyTimeout} if not positive
      */
     public Builder requestBodyTimeout(Duration timeout) {
-      this.requestBodyTimeout = positive("requestBodyTimeout", timeout);
+      this.requestBodyTimeout = Settings.positive("requestBodyTimeout", timeout);
       return this;
-    }
-
-    private static Duration positive(String setting, Duration value) {
-      requireNonNull(value, setting);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(setting + " must be positive, got " + value);
-      }
-      return value;
     }
 
     /**
