@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /** Real servers and a raw client on 127.0.0.1 for the tests. */
-final class Loopback {
+public final class Loopback {
   static final InetAddress LOCALHOST = InetAddress.getLoopbackAddress();
   static final int TIMEOUT_MS = 10_000;
 
@@ -263,43 +263,74 @@ final class Loopback {
   }
 
   /** A parsed response; {@code complete} is false when the connection ended mid-body. */
-  record Response(int status, Map<String, List<String>> headers, byte[] body, boolean complete) {
-    String header(String name) {
+  /**
+   * A response as read off the wire: {@code complete} says whether its body ended by its own
+   * framing (all of {@code Content-Length}, or the last chunk) rather than by the connection
+   * ending first.
+   */
+  public record Response(String statusLine, int status, Map<String, List<String>> headers,
+      byte[] body, boolean complete) {
+    /** Returns the values of {@code name} joined with ", ", or null. */
+    public String header(String name) {
       List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
       return values == null ? null : String.join(", ", values);
     }
 
-    String bodyText() {
+    /** Returns every value of {@code name}, in order; empty when absent. */
+    public List<String> headers(String name) {
+      return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
+    }
+
+    public String bodyText() {
       return new String(body, ISO_8859_1);
     }
   }
 
   /** A raw HTTP/1.1 client connection. */
-  static final class RawClient implements AutoCloseable {
+  public static final class RawClient implements AutoCloseable {
     final Socket socket;
     final InputStream in;
     final OutputStream out;
 
-    RawClient(int port) throws IOException {
+    public RawClient(int port) throws IOException {
       socket = new Socket(LOCALHOST, port);
       socket.setSoTimeout(TIMEOUT_MS);
       in = new java.io.BufferedInputStream(socket.getInputStream());
       out = socket.getOutputStream();
     }
 
-    RawClient send(String text) throws IOException {
+    /** Returns the socket, to shut down one side or change its timeout. */
+    public Socket socket() {
+      return socket;
+    }
+
+    public RawClient send(String text) throws IOException {
       return send(text.getBytes(ISO_8859_1));
     }
 
-    RawClient send(byte[] bytes) throws IOException {
+    public RawClient send(byte[] bytes) throws IOException {
       out.write(bytes);
       out.flush();
       return this;
     }
 
+    /** Reads the status line and header fields only; the body, if any, is left to read. */
+    public Response readHead() throws IOException {
+      return read(true);
+    }
+
+    /** Reads exactly {@code n} bytes, failing if the connection ends first. */
+    public byte[] readExactly(int n) throws IOException {
+      byte[] b = in.readNBytes(n);
+      if (b.length != n) {
+        throw new IOException("wanted " + n + " bytes, connection ended after " + b.length);
+      }
+      return b;
+    }
+
     /** Reads one response; {@code head} true when the request was HEAD (no body follows). */
-    Response read(boolean head) throws IOException {
-      String text = readHead(in);
+    public Response read(boolean head) throws IOException {
+      String text = Loopback.readHead(in);
       String[] lines = text.split("\r\n");
       int status = Integer.parseInt(lines[0].split(" ")[1]);
       Map<String, List<String>> headers = new LinkedHashMap<>();
@@ -338,12 +369,20 @@ final class Loopback {
           n -= r;
         }
       } else {
-        body.write(in.readAllBytes());
+        byte[] buffer = new byte[8192];
+        int r;
+        try {
+          while ((r = in.read(buffer)) >= 0) {
+            body.write(buffer, 0, r);
+          }
+        } catch (java.net.SocketException e) {
+          // a reset ends a read-to-close body like an orderly close
+        }
       }
-      return new Response(status, headers, body.toByteArray(), complete);
+      return new Response(lines[0], status, headers, body.toByteArray(), complete);
     }
 
-    Response read() throws IOException {
+    public Response read() throws IOException {
       return read(false);
     }
 

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.offload.core.Headers;
+import dev.offload.http.Loopback.RawClient;
+import dev.offload.http.Loopback;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -62,10 +64,10 @@ class ServletExchangeTest {
       target.complete(exchange.requestTarget());
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("PURGE /a%20b/caf%C3%A9/x%3Fy?q=%2F%20x&r=1+2&e=%26 HTTP/1.1\r\n"
           + "Host: example.test\r\nContent-Length: 0\r\n\r\n");
-      assertThat(raw.readResponse().head().status()).isEqualTo(200);
+      assertThat(raw.read().status()).isEqualTo(200);
     }
 
     assertThat(await(method)).isEqualTo("PURGE");
@@ -90,7 +92,7 @@ class ServletExchangeTest {
     CompletableFuture<Headers> headers = new CompletableFuture<>();
     serve(exchange -> headers.complete(exchange.requestHeaders()));
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\n"
           + "Host: example.test\r\n"
           + "X-Multi: first\r\n"
@@ -101,7 +103,7 @@ class ServletExchangeTest {
           + "Cookie: a=1\r\n"
           + "Cookie: b=2\r\n"
           + "\r\n");
-      assertThat(raw.readResponse().head().status()).isEqualTo(200);
+      assertThat(raw.read().status()).isEqualTo(200);
     }
 
     Headers h = await(headers);
@@ -119,10 +121,10 @@ class ServletExchangeTest {
     serve(exchange -> remote.complete(exchange.remoteAddress()));
 
     InetSocketAddress local;
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       local = (InetSocketAddress) raw.socket().getLocalSocketAddress();
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      assertThat(raw.readResponse().head().status()).isEqualTo(200);
+      assertThat(raw.read().status()).isEqualTo(200);
     }
 
     InetSocketAddress address = await(remote);
@@ -155,9 +157,9 @@ class ServletExchangeTest {
   void reportsWhetherTheContainerConsidersTheRequestSecure() throws Exception {
     CompletableFuture<Boolean> plain = new CompletableFuture<>();
     serve(exchange -> plain.complete(exchange.isSecure()));
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      assertThat(raw.readResponse().head().status()).isEqualTo(200);
+      assertThat(raw.read().status()).isEqualTo(200);
     }
     assertThat(await(plain)).isFalse();
     jetty.close();
@@ -165,9 +167,9 @@ class ServletExchangeTest {
     // behind a TLS-terminating proxy that the host trusts, the container says https
     CompletableFuture<Boolean> proxied = new CompletableFuture<>();
     serve(exchange -> proxied.complete(exchange.isSecure()), true);
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\nX-Forwarded-Proto: https\r\n\r\n");
-      assertThat(raw.readResponse().head().status()).isEqualTo(200);
+      assertThat(raw.read().status()).isEqualTo(200);
     }
     assertThat(await(proxied)).isTrue();
   }
@@ -185,14 +187,14 @@ class ServletExchangeTest {
       exchange.startResponse(204, Headers.empty(), 0);
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("POST /upload HTTP/1.1\r\nHost: example.test\r\n"
           + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
       // the servlet has the first chunk while the client still holds back the rest
       assertThat(firstPartRead.await(TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
       assertThat(rest).isNotDone();
       raw.send("6\r\n world\r\n0\r\n\r\n");
-      assertThat(raw.readResponse().head().status()).isEqualTo(204);
+      assertThat(raw.read().status()).isEqualTo(204);
     }
 
     assertThat(await(firstPart)).isEqualTo("hello");
@@ -215,16 +217,16 @@ class ServletExchangeTest {
       }
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      RawHttp.Response response = raw.readResponse();
-      assertThat(response.head().status()).isEqualTo(201);
-      assertThat(response.head().headers("Content-Length")).containsExactly("5");
-      assertThat(response.head().headers("Transfer-Encoding")).isEmpty();
-      assertThat(response.head().headers("Set-Cookie")).containsExactly("a=1; Path=/", "b=2; Path=/");
-      assertThat(response.head().headers("X-Trace")).containsExactly("t1");
-      assertThat(response.head().headers("Content-Type")).containsExactly("text/plain");
-      assertThat(response.head().headers("Cache-Control")).containsExactly("max-age=60");
+      Loopback.Response response = raw.read();
+      assertThat(response.status()).isEqualTo(201);
+      assertThat(response.headers("Content-Length")).containsExactly("5");
+      assertThat(response.headers("Transfer-Encoding")).isEmpty();
+      assertThat(response.headers("Set-Cookie")).containsExactly("a=1; Path=/", "b=2; Path=/");
+      assertThat(response.headers("X-Trace")).containsExactly("t1");
+      assertThat(response.headers("Content-Type")).containsExactly("text/plain");
+      assertThat(response.headers("Cache-Control")).containsExactly("max-age=60");
       assertThat(response.bodyText()).isEqualTo("hello");
       assertThat(response.complete()).isTrue();
     }
@@ -238,11 +240,11 @@ class ServletExchangeTest {
           Headers.of("Date", "Sun, 06 Nov 1994 08:49:37 GMT", "Server", "backend/1.0"), 0);
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      RawHttp.Response response = raw.readResponse();
-      assertThat(response.head().headers("Date")).containsExactly("Sun, 06 Nov 1994 08:49:37 GMT");
-      assertThat(response.head().headers("Server")).containsExactly("backend/1.0");
+      Loopback.Response response = raw.read();
+      assertThat(response.headers("Date")).containsExactly("Sun, 06 Nov 1994 08:49:37 GMT");
+      assertThat(response.headers("Server")).containsExactly("backend/1.0");
     }
   }
 
@@ -261,9 +263,9 @@ class ServletExchangeTest {
       out.close();
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      RawHttp.Head head = raw.readHead();
+      Loopback.Response head = raw.readHead();
       assertThat(head.status()).isEqualTo(200);
       assertThat(head.headers("Transfer-Encoding")).containsExactly("chunked");
       assertThat(head.headers("Content-Length")).isEmpty();
@@ -287,11 +289,11 @@ class ServletExchangeTest {
       }
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("GET / HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      RawHttp.Response response = raw.readResponse();
-      assertThat(response.head().headers("Content-Length")).containsExactly("3");
-      assertThat(response.head().headers("Transfer-Encoding")).isEmpty();
+      Loopback.Response response = raw.read();
+      assertThat(response.headers("Content-Length")).containsExactly("3");
+      assertThat(response.headers("Transfer-Encoding")).isEmpty();
       assertThat(response.bodyText()).isEqualTo("abc");
       assertThat(response.complete()).isTrue();
     }
@@ -306,15 +308,15 @@ class ServletExchangeTest {
       }
     });
 
-    try (RawHttp raw = new RawHttp(jetty.port())) {
+    try (RawClient raw = new RawClient(jetty.port())) {
       raw.send("HEAD / HTTP/1.1\r\nHost: example.test\r\n\r\n"
           + "GET /next HTTP/1.1\r\nHost: example.test\r\n\r\n");
-      RawHttp.Head head = raw.readHead();
+      Loopback.Response head = raw.readHead();
       assertThat(head.status()).isEqualTo(200);
       assertThat(head.headers("Content-Length")).containsExactly("5");
       // no body bytes: the next thing on the connection is the second response
-      RawHttp.Response next = raw.readResponse();
-      assertThat(next.head().statusLine()).startsWith("HTTP/1.1 200");
+      Loopback.Response next = raw.read();
+      assertThat(next.statusLine()).startsWith("HTTP/1.1 200");
       assertThat(next.bodyText()).isEqualTo("hello");
     }
   }
