@@ -19,15 +19,14 @@ import dev.offload.http.Loopback.RawClient;
 import dev.offload.http.Loopback.Received;
 import dev.offload.http.Loopback.Response;
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -36,19 +35,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code HttpServer} and embedded Jetty 12.
  */
 class ExecutorTest {
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final AtomicInteger hostCalls = new AtomicInteger();
   private final Gateway.Host host = request -> {
     hostCalls.incrementAndGet();
     return new Gateway.Reply(200, "host".getBytes(UTF_8));
   };
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
 
   private Gateway.Running gateway(Gateway server, OffloadStrategy strategy) throws Exception {
     return gateway(server, OffloadExecutor.builder(router(strategy)).build(), host);
@@ -57,7 +50,7 @@ class ExecutorTest {
   private Gateway.Running gateway(Gateway server, OffloadExecutor executor, Gateway.Host hostHandler)
       throws Exception {
     Gateway.Running running = server.start(executor, hostHandler);
-    closeables.add(running);
+    closer.add(running);
     return running;
   }
 
@@ -108,7 +101,7 @@ class ExecutorTest {
   @EnumSource(Gateway.class)
   void traceIsRefusedAndNeverReachesTheBackendOrTheHost(Gateway server) throws Exception {
     Loopback.Backend backend = new Loopback.Backend();
-    closeables.add(backend);
+    closer.add(backend);
     dev.offload.core.Backend target = dev.offload.core.Backend.of("b", backend.uri());
     Gateway.Running gw = gateway(server, (request, context) ->
         BackendLoad.of(target).forward(context));
@@ -133,7 +126,7 @@ class ExecutorTest {
   void aHostWithUserinfoIsRefusedWith400AndCloseAndNeverRelayed(Gateway server)
       throws Exception {
     Loopback.Backend backend = new Loopback.Backend();
-    closeables.add(backend);
+    closer.add(backend);
     dev.offload.core.Backend target = dev.offload.core.Backend.of("b", backend.uri());
     Gateway.Running gw = gateway(server, (request, context) ->
         BackendLoad.of(target).forward(context));

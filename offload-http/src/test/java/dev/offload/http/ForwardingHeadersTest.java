@@ -17,8 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -39,26 +39,16 @@ class ForwardingHeadersTest {
       "Fastly-Client-IP", "X-ProxyUser-Ip", "X-Host", "X-Forwarded-Client-Cert");
 
   @Parameter Gateway server;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
 
-  private <T extends AutoCloseable> T closing(T closeable) {
-    closeables.add(closeable);
-    return closeable;
-  }
 
   private Gateway.Running gateway(URI backend, UnaryOperator<OffloadExecutor.Builder> config)
       throws Exception {
     OffloadRouter router = OffloadRouter.builder()
         .route("api", Route.prefix("/api/"), FailoverStrategy.to(Backend.of("b", backend)))
         .build();
-    return closing(server.start(config.apply(OffloadExecutor.builder(router)).build(),
+    return closer.add(server.start(config.apply(OffloadExecutor.builder(router)).build(),
         Gateway.Host.answering("host")));
   }
 
@@ -80,7 +70,7 @@ class ForwardingHeadersTest {
 
   @Test
   void stripsTheWholeForwardingFamilyAndMethodOverridesFromAnUntrustedPeer() throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Gateway.Running gw = gateway(b.uri(), x -> x);
     List<String> lines = new ArrayList<>(spoofed(FORWARDING_FAMILY));
     lines.add("X-HTTP-Method-Override: DELETE");
@@ -100,7 +90,7 @@ class ForwardingHeadersTest {
 
   @Test
   void keepsTheForwardingFamilyFromATrustedProxyButNeverAMethodOverride() throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Gateway.Running gw = gateway(b.uri(), x -> x.trustedProxies("127.0.0.1"));
     List<String> lines = new ArrayList<>(spoofed(FORWARDING_FAMILY));
     lines.add("X-HTTP-Method-Override: DELETE");
@@ -117,7 +107,7 @@ class ForwardingHeadersTest {
 
   @Test
   void dropsHeaderNamesWithUnderscoresByDefault() throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Gateway.Running gw = gateway(b.uri(), x -> x);
     try (RawClient client = new RawClient(gw.port())) {
       assertThat(client.send(request("GET /api/x HTTP/1.1", List.of(
@@ -132,7 +122,7 @@ class ForwardingHeadersTest {
   @Test
   void allowedUnderscoresAreRelayedButNeverALookAlikeOfAFieldWeDropOrRebuild()
       throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Gateway.Running gw = gateway(b.uri(), x -> x.forwarding(f -> f.allowUnderscoresInHeaders(true)));
     try (RawClient client = new RawClient(gw.port())) {
       assertThat(client.send(request("GET /api/x HTTP/1.1", List.of(
@@ -147,7 +137,7 @@ class ForwardingHeadersTest {
 
   @Test
   void octetsAbove0x7fInAHeaderValueReachTheBackendUnchanged() throws Exception {
-    RawBackend b = closing(new RawBackend(s -> s.getOutputStream()
+    RawBackend b = closer.add(new RawBackend(s -> s.getOutputStream()
         .write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(ISO_8859_1))));
     Gateway.Running gw = gateway(b.uri(), x -> x);
     byte[] value = {'c', 'a', 'f', (byte) 0xc3, (byte) 0xa9, ' ', (byte) 0xe2, (byte) 0x82,
@@ -167,7 +157,7 @@ class ForwardingHeadersTest {
 
   @Test
   void aHeaderValueThatIsNotUtf8IsRefusedRatherThanAltered() throws Exception {
-    RawBackend b = closing(new RawBackend(s -> s.getOutputStream()
+    RawBackend b = closer.add(new RawBackend(s -> s.getOutputStream()
         .write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".getBytes(ISO_8859_1))));
     Gateway.Running gw = gateway(b.uri(), x -> x);
     try (RawClient client = new RawClient(gw.port())) {
@@ -181,7 +171,7 @@ class ForwardingHeadersTest {
 
   @Test
   void viaNamesTheProtocolVersionTheRequestWasReceivedWith() throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Gateway.Running gw = gateway(b.uri(), x -> x);
     try (RawClient client = new RawClient(gw.port())) {
       assertThat(client.send(request("GET /api/x HTTP/1.0", List.of())).read().status())
@@ -198,7 +188,7 @@ class ForwardingHeadersTest {
   @Test
   void optionsWithMaxForwardsZeroIsAnsweredByTheGatewayAndAPositiveOneIsDecremented()
       throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Gateway.Running gw = gateway(b.uri(), x -> x);
     try (RawClient client = new RawClient(gw.port())) {
       Response response =

@@ -21,16 +21,14 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPOutputStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -43,26 +41,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 @EnumSource(Gateway.class)
 class ForwardingTest {
   @Parameter Gateway server;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final AtomicReference<InetAddress> routedClient = new AtomicReference<>();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private Backend backend;
   private Gateway.Running lastGateway;
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
 
-  private <T extends AutoCloseable> T closing(T closeable) {
-    closeables.add(closeable);
-    return closeable;
-  }
 
   private Loopback.Backend backend() throws IOException {
-    return closing(new Loopback.Backend());
+    return closer.add(new Loopback.Backend());
   }
 
   /** A gateway that forwards everything under /api/ to {@code target}; the rest passes through. */
@@ -78,7 +66,7 @@ class ForwardingTest {
         .build();
     OffloadExecutor executor =
         config.apply(OffloadExecutor.builder(router).meterRegistry(registry)).build();
-    lastGateway = closing(server.start(executor, Gateway.Host.answering("host")));
+    lastGateway = closer.add(server.start(executor, Gateway.Host.answering("host")));
     return lastGateway;
   }
 
@@ -255,7 +243,7 @@ class ForwardingTest {
   @Test
   void aGetOnAPooledConnectionTheBackendClosedWhileIdleIsResentOnceOnAnotherConnection()
       throws Exception {
-    Loopback.ClosingIdleBackend b = closing(new Loopback.ClosingIdleBackend());
+    Loopback.ClosingIdleBackend b = closer.add(new Loopback.ClosingIdleBackend());
     Gateway.Running gw = gateway(b.uri());
     try (RawClient client = new RawClient(gw.port())) {
       assertThat(client.send(get("/api/first")).read().status()).isEqualTo(200);
@@ -275,7 +263,7 @@ class ForwardingTest {
 
   @Test
   void aPostOrARequestWithABodyOnADeadPooledConnectionIsNeverResent() throws Exception {
-    Loopback.ClosingIdleBackend b = closing(new Loopback.ClosingIdleBackend());
+    Loopback.ClosingIdleBackend b = closer.add(new Loopback.ClosingIdleBackend());
     Gateway.Running gw = gateway(b.uri());
     try (RawClient client = new RawClient(gw.port())) {
       assertThat(client.send(get("/api/warm1")).read().status()).isEqualTo(200);
@@ -303,7 +291,7 @@ class ForwardingTest {
   @Test
   void backendReadTimeoutIsA504() throws Exception {
     CountDownLatch release = new CountDownLatch(1);
-    closing(release::countDown);
+    closer.add(release::countDown);
     Loopback.Backend b = backend();
     b.responder = ex -> {
       try {
@@ -326,7 +314,7 @@ class ForwardingTest {
 
   @Test
   void malformedBackendResponseIsA502() throws Exception {
-    RawBackend raw = closing(new RawBackend(s -> {
+    RawBackend raw = closer.add(new RawBackend(s -> {
       s.getOutputStream().write("HTTP/1.1 abc nonsense\r\n\r\n".getBytes(ISO_8859_1));
     }));
     Gateway.Running gw = gateway(raw.uri());
@@ -341,7 +329,7 @@ class ForwardingTest {
 
   @Test
   void backendResetMidBodyAbortsTheClientConnection() throws Exception {
-    RawBackend raw = closing(new RawBackend(s -> {
+    RawBackend raw = closer.add(new RawBackend(s -> {
       OutputStream out = s.getOutputStream();
       out.write("HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".getBytes(ISO_8859_1));
       out.write(new byte[1000]);
@@ -362,7 +350,7 @@ class ForwardingTest {
 
   @Test
   void backendCloseMidChunkedBodyNeverEndsTheChunkedResponse() throws Exception {
-    RawBackend raw = closing(new RawBackend(s -> {
+    RawBackend raw = closer.add(new RawBackend(s -> {
       OutputStream out = s.getOutputStream();
       out.write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
           .getBytes(ISO_8859_1));
@@ -490,7 +478,7 @@ class ForwardingTest {
 
   @Test
   void interimResponsesFromTheBackendAreConsumedAndTheFinalOneRelayed() throws Exception {
-    RawBackend raw = closing(new RawBackend(s -> {
+    RawBackend raw = closer.add(new RawBackend(s -> {
       s.getOutputStream().write(("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
           + "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody").getBytes(ISO_8859_1));
       s.getOutputStream().flush();
@@ -505,7 +493,7 @@ class ForwardingTest {
 
   @Test
   void trailersAreDroppedAndTheBodyEndsCleanly() throws Exception {
-    RawBackend raw = closing(new RawBackend(s -> {
+    RawBackend raw = closer.add(new RawBackend(s -> {
       s.getOutputStream().write(("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
           + "Trailer: X-Checksum\r\n\r\n4\r\nbody\r\n0\r\nX-Checksum: abc\r\n\r\n")
           .getBytes(ISO_8859_1));
@@ -668,7 +656,7 @@ class ForwardingTest {
             target, target.instances().get(0), dev.offload.core.DecisionHandle.create(
                 context.ticker(), c -> outcome.set(c.outcome()))))
         .build();
-    Gateway.Running gw = closing(server.start(OffloadExecutor.of(router), Gateway.Host.answering("host")));
+    Gateway.Running gw = closer.add(server.start(OffloadExecutor.of(router), Gateway.Host.answering("host")));
     try (RawClient client = new RawClient(gw.port())) {
       Response response = client.send(get("/api/x")).read();
       assertThat(response.status()).isEqualTo(503);

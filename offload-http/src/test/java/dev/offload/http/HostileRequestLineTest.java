@@ -11,10 +11,9 @@ import dev.offload.http.Loopback.RawClient;
 import dev.offload.http.Loopback.Received;
 import dev.offload.http.Loopback.Response;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -27,22 +26,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 @EnumSource(Gateway.class)
 class HostileRequestLineTest {
   @Parameter Gateway server;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final List<Received> passedThrough = new java.util.concurrent.CopyOnWriteArrayList<>();
   private Loopback.Backend backend;
   private Gateway.Running gateway;
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
 
   /** /api/ is forwarded to a recording backend; everything else passes through to the host. */
   private Gateway.Running gateway() throws Exception {
     backend = new Loopback.Backend();
-    closeables.add(backend);
+    closer.add(backend);
     OffloadRouter router = OffloadRouter.builder()
         .route("api", Route.prefix("/api/"),
             FailoverStrategy.to(Backend.of("b", backend.uri())))
@@ -51,7 +44,7 @@ class HostileRequestLineTest {
       passedThrough.add(request);
       return new Gateway.Reply(200, "host".getBytes(ISO_8859_1));
     });
-    closeables.add(gateway);
+    closer.add(gateway);
     return gateway;
   }
 

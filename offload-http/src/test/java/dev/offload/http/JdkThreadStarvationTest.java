@@ -9,11 +9,9 @@ import dev.offload.core.Route;
 import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.Loopback.RawClient;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The JDK {@code HttpServer} runs each exchange on a thread of its executor until the handler
@@ -21,23 +19,13 @@ import org.junit.jupiter.api.Test;
  */
 class JdkThreadStarvationTest {
   private static final int THREADS = 2;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
 
-  private <T extends AutoCloseable> T closing(T closeable) {
-    closeables.add(closeable);
-    return closeable;
-  }
 
   @Test
   void moreClientsHoldingBackARefusedBodyThanThreadsDoNotStarveTheServer() throws Exception {
-    Loopback.Backend b = closing(new Loopback.Backend());
+    Loopback.Backend b = closer.add(new Loopback.Backend());
     Backend target = Backend.of("b", b.uri());
     OffloadRouter router = OffloadRouter.builder()
         .route("api", Route.prefix("/api/"),
@@ -45,11 +33,11 @@ class JdkThreadStarvationTest {
         .build();
     OffloadExecutor executor = OffloadExecutor.builder(router)
         .forwarding(f -> f.maxRequestBodyBytes(1024)).build();
-    Gateway.Running gw = closing(Gateway.jdk(executor, Gateway.Host.answering("host"),
+    Gateway.Running gw = closer.add(Gateway.jdk(executor, Gateway.Host.answering("host"),
         Executors.newFixedThreadPool(THREADS)));
 
     for (int i = 0; i < THREADS + 1; i++) {
-      RawClient slow = closing(new RawClient(gw.port()));
+      RawClient slow = closer.add(new RawClient(gw.port()));
       slow.send("POST /api/x HTTP/1.1\r\nHost: gw\r\nContent-Length: 5000\r\n\r\n")
           .send(new byte[100]); // and never the rest, nor a close
       assertThat(slow.read().status()).as("slow client %d", i).isEqualTo(413);

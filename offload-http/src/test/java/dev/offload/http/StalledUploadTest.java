@@ -17,14 +17,12 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -43,22 +41,16 @@ class StalledUploadTest {
   private static final int WITHIN_MS = 6_000;
 
   @Parameter Gateway server;
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  @RegisterExtension final Closer closer = new Closer();
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   /** Counted down when the backend saw its connection from the gateway end (EOF or reset). */
   private final CountDownLatch backendReleased = new CountDownLatch(1);
   private Backend backend;
 
-  @AfterEach
-  void closeAll() throws Exception {
-    for (int i = closeables.size() - 1; i >= 0; i--) {
-      closeables.get(i).close();
-    }
-  }
 
   private Gateway.Running gateway() throws Exception {
     ServerSocket raw = new ServerSocket(0, 50, Loopback.LOCALHOST);
-    closeables.add(raw);
+    closer.add(raw);
     Thread acceptor = new Thread(() -> {
       try (Socket socket = raw.accept()) {
         socket.setSoTimeout(Loopback.TIMEOUT_MS);
@@ -84,7 +76,7 @@ class StalledUploadTest {
         .meterRegistry(registry)
         .build();
     Gateway.Running gw = server.start(executor, Gateway.Host.answering("host"));
-    closeables.add(gw);
+    closer.add(gw);
     return gw;
   }
 
@@ -134,7 +126,7 @@ class StalledUploadTest {
   void aTrickledUploadIsEndedAtTheOverallTimeout() throws Exception {
     Gateway.Running gw = gateway();
     ScheduledExecutorService trickle = Executors.newSingleThreadScheduledExecutor();
-    closeables.add(trickle::shutdownNow);
+    closer.add(trickle::shutdownNow);
     try (RawClient client = new RawClient(gw.port())) {
       client.socket.setSoTimeout(WITHIN_MS);
       client.send("POST /api/upload HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n");
