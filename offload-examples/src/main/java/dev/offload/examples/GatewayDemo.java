@@ -11,6 +11,7 @@ import dev.offload.core.Route;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.OffloadExecutor;
+import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -40,6 +41,8 @@ public final class GatewayDemo {
   /** Runs the demo, printing to {@code out}. */
   static void run(PrintStream out) throws IOException, InterruptedException {
     System.setProperty("sun.net.httpserver.nodelay", "true");
+    // request and response deadlines for the JDK server: before the JVM's first HttpServer
+    JdkServerLimits.ofDefaults().apply();
     ExecutorService threads = Executors.newFixedThreadPool(16);
     HttpServer backend = server(threads, exchange -> respond(exchange, 200, "application/json",
         "{\"orders\":[1,2,3],\"seenPath\":\"" + exchange.getRequestURI().getRawPath()
