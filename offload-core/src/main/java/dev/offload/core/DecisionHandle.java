@@ -167,7 +167,7 @@ public final class DecisionHandle {
    * Adds header fields for the response that executing this decision produces (the router adds
    * those that admitting guards asked for). Call before the decision is executed.
    */
-  public DecisionHandle addResponseHeaders(Headers headers) {
+  public synchronized DecisionHandle addResponseHeaders(Headers headers) {
     responseHeaders = responseHeaders.plus(headers);
     return this;
   }

@@ -35,8 +35,10 @@ public final class GuardVerdict {
 
   /**
    * Returns this admission with {@code headers} added to the response the admitted request gets
-   * (from the host's handler, a backend, the cache or a redirect); the executor sets them, over
-   * a field of the same name from the backend or the host.
+   * (from the host's handler, a backend, the cache, an offload handler or a redirect). They
+   * replace a field of the same name from a backend, the cache or an offload handler; on a
+   * pass-through they are set before the host's handler runs, so a host that sets the same field
+   * replaces them.
    *
    * @throws IllegalStateException if this verdict denies (a denial carries its own headers)
    */

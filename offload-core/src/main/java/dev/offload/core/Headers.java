@@ -158,6 +158,26 @@ public final class Headers {
     return merged.build();
   }
 
+  /**
+   * Returns these fields with every name that {@code overrides} has replaced by its values there
+   * (all of them, in order): what an executor uses so that fields the decision adds win over a
+   * backend's or a host's of the same name.
+   */
+  public Headers overriddenBy(Headers overrides) {
+    requireNonNull(overrides, "overrides");
+    if (overrides.size() == 0) {
+      return this;
+    }
+    Builder merged = toBuilder();
+    for (int i = 0; i < overrides.size(); i++) {
+      merged.remove(overrides.name(i));
+    }
+    for (int i = 0; i < overrides.size(); i++) {
+      merged.add(overrides.name(i), overrides.value(i));
+    }
+    return merged.build();
+  }
+
   /** Without allocation; {@code lowerName} must already be lower-case. */
   String firstLowerCase(String lowerName) {
     for (int i = 0; i < keys.length; i++) {

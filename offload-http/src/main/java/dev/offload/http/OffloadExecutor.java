@@ -304,11 +304,8 @@ public final class OffloadExecutor {
     long written = 0;
     try {
       boolean noBody = status == 204 || status == 304;
-      Headers.Builder headers = response.headers().toBuilder();
-      Headers extra = handle.responseHeaders();
-      for (int i = 0; i < extra.size(); i++) {
-        headers.set(extra.name(i), extra.value(i));
-      }
+      Headers.Builder headers =
+          response.headers().overriddenBy(handle.responseHeaders()).toBuilder();
       exchange.startResponse(status, closingIf(unreadBody, headers), noBody ? -1
           : response.bodyLength());
       try (OutputStream out = exchange.responseBody()) {
@@ -332,7 +329,7 @@ public final class OffloadExecutor {
 
   private void offload(ServerExchange exchange, OffloadRequest request, Decision.Offload offload)
       throws IOException {
-    TrackingExchange tracked = new TrackingExchange(exchange);
+    TrackingExchange tracked = new TrackingExchange(exchange, offload.handle().responseHeaders());
     try {
       offloadHandler.handle(offload, request, tracked);
       offload.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, Completion.NO_STATUS, 0);

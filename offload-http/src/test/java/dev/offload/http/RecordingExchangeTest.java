@@ -236,6 +236,30 @@ class RecordingExchangeTest {
   }
 
   @Test
+  void anOffloadAnswerCarriesTheGuardsResponseHeadersOverTheHandlersOwn() throws IOException {
+    OffloadRouter router = OffloadRouter.builder()
+        .guard("limit", (request, context) -> GuardVerdict.admit()
+            .withResponseHeaders(Headers.of("RateLimit", "limit=10, remaining=9")))
+        .otherwise((request, context) ->
+            new Decision.Offload("images", DecisionHandle.create(context.ticker())))
+        .build();
+    OffloadExecutor executor = OffloadExecutor.builder(router)
+        .offloadHandler((offload, request, exchange) -> {
+          offload.handle().onSuccess();
+          exchange.startResponse(202, Headers.of("Location", "/tasks/1", "RateLimit", "stale"), 0);
+          exchange.responseBody().close();
+        })
+        .build();
+    RecordingExchange exchange = RecordingExchange.get("/api/images");
+
+    executor.execute(exchange, NO_HOST);
+
+    assertThat(exchange.status()).isEqualTo(202);
+    assertThat(exchange.responseHeaders().all("RateLimit")).containsExactly("limit=10, remaining=9");
+    assertThat(exchange.responseHeaders().first("Location")).hasValue("/tasks/1");
+  }
+
+  @Test
   void executorRejectsWithAProblemDocumentWithoutReadingTheBody() throws IOException {
     OffloadRouter router = OffloadRouter.builder()
         .otherwise(OffloadStrategy.reject(429, "slow down"))

@@ -422,13 +422,7 @@ public final class Forwarder {
       length = response.body().contentLength();
     }
     Headers headers = ProxyHeaders.response(received);
-    if (extra.size() > 0) { // fields the decision adds (from admitting guards) win
-      Headers.Builder withExtra = headers.toBuilder();
-      for (int i = 0; i < extra.size(); i++) {
-        withExtra.set(extra.name(i), extra.value(i));
-      }
-      headers = withExtra.build();
-    }
+    headers = headers.overriddenBy(extra); // fields the decision adds (admitting guards) win
     try {
       exchange.startResponse(status, headers, length);
     } catch (IOException e) {

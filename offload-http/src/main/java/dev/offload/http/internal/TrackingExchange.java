@@ -7,13 +7,19 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 
-/** Delegates to an exchange and remembers whether the response was started. Not thread-safe. */
+/**
+ * Delegates to an exchange, remembers whether the response was started, and sets the decision's
+ * response headers over the handler's. Not thread-safe.
+ */
 public final class TrackingExchange implements ServerExchange {
   private final ServerExchange delegate;
+  private final Headers overrides;
   private boolean started;
 
-  public TrackingExchange(ServerExchange delegate) {
+  /** Tracks {@code delegate}; {@code overrides} replace same-named fields of the response. */
+  public TrackingExchange(ServerExchange delegate, Headers overrides) {
     this.delegate = delegate;
+    this.overrides = overrides;
   }
 
   /** Returns whether {@link #startResponse} was called. */
@@ -59,7 +65,7 @@ public final class TrackingExchange implements ServerExchange {
   @Override
   public void startResponse(int status, Headers headers, long contentLength) throws IOException {
     started = true;
-    delegate.startResponse(status, headers, contentLength);
+    delegate.startResponse(status, headers.overriddenBy(overrides), contentLength);
   }
 
   @Override
