@@ -9,16 +9,16 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.CachedResponse;
-import dev.offload.core.internal.BaseUri;
-import dev.offload.core.internal.PercentEncoding;
 import java.net.URI;
-import java.util.Locale;
 
 /**
- * Offloads static content: redirect to a CDN, or answer from memory.
+ * Offloads static content: redirect to a CDN ({@link #redirect}), let the host answer with
+ * headers for a CDN in front of it ({@link #cacheHeaders}), or answer from memory ({@link
+ * #serve}).
  *
  * <pre>{@code
- * .route(Route.get("/static/**"), CdnStrategy.redirectTo(URI.create("https://cdn.example.com")))
+ * .route(Route.get("/assets/**"), CdnStrategy.redirect(cdn).fingerprinted(manifest))
+ * .route(Route.get("/docs/**"), CdnStrategy.cacheHeaders(policy))
  * }</pre>
  *
  * <p>Implementations must be thread-safe and must not do I/O in {@code decide}.
@@ -32,32 +32,70 @@ public interface CdnStrategy extends OffloadStrategy {
   }
 
   /**
-   * Returns a strategy that answers 302 with {@code base} + the request's normalized path (and
-   * its query). The appended path is the normalized, re-encoded one, so a request cannot make
-   * the {@code Location} point at another host.
+   * Returns a strategy that redirects to the CDN: {@code base} + the request's normalized path
+   * (percent-encoded) + its query, with 302 and {@code Cache-Control: public, max-age=300} by
+   * default. {@link CdnRedirect} says how the {@code Location} stays under {@code base}, and how
+   * to set the status, a manifest of fingerprinted paths, and the redirect's caching.
+   *
+   * <pre>{@code
+   * .route(Route.get("/assets/**"), CdnStrategy.redirect(cdn).status(301).fingerprinted(manifest))
+   * }</pre>
    *
    * @param base an absolute http(s) URI with a host and no user info, query or fragment; a path
    *     prefix is kept ({@code https://cdn.example.com/assets})
    * @throws IllegalArgumentException for any other URI
    */
-  static CdnStrategy redirectTo(URI base) {
-    BaseUri.check("CDN base", base);
-    String scheme = base.getScheme().toLowerCase(Locale.ROOT);
-    String prefix = scheme + "://" + base.getRawAuthority() + stripTrailingSlash(base.getRawPath());
+  static CdnRedirect redirect(URI base) {
+    return CdnRedirect.to("redirect", base);
+  }
+
+  /**
+   * Returns {@link #redirect(URI) redirect(base)}: 302 to {@code base} + the request's
+   * normalized path and query. Kept for existing code; explanations describe it as {@code
+   * redirectTo}.
+   *
+   * @throws IllegalArgumentException for a base that {@link #redirect(URI)} refuses
+   */
+  static CdnRedirect redirectTo(URI base) {
+    return CdnRedirect.to("redirectTo", base);
+  }
+
+  /**
+   * Returns a strategy that lets the host's own handler answer, with {@code policy}'s headers
+   * ({@code Cache-Control}, {@code Vary}, {@code Surrogate-Key} and {@code Cache-Tag}) set on
+   * its response, for a CDN in front of the host. The headers are set before the host's handler
+   * runs: a handler that sets the same field replaces them. {@code explain} shows the headers
+   * and any tag that was dropped.
+   *
+   * <pre>{@code
+   * .route(Route.get("/docs/**"), CdnStrategy.cacheHeaders(CachePolicy.builder()
+   *     .publicCache().maxAge(Duration.ofMinutes(5)).sMaxAge(Duration.ofHours(1)).build()))
+   * }</pre>
+   */
+  static CdnStrategy cacheHeaders(CachePolicy policy) {
+    requireNonNull(policy, "policy");
     return new CdnStrategy() {
       @Override
       public Decision decide(OffloadRequest request, DecisionContext context) {
-        String path = request.encodedPath();
-        String query = request.rawQuery().orElse(null);
-        String location = query == null
-            ? prefix.concat(path)
-            : prefix + path + '?' + safeQuery(query);
-        return new Decision.Redirect(302, location, Headers.empty());
+        Headers headers;
+        if (policy.tagsResponses()) {
+          CachePolicy.Tags tags = policy.tags(request);
+          if (!tags.dropped().isEmpty()) {
+            context.note("cdn.tags.dropped", tags.dropped());
+          }
+          headers = policy.headers(tags);
+        } else {
+          headers = policy.headers(request);
+        }
+        context.note("cdn.headers", headers);
+        Decision.PassThrough passThrough = Decision.passThrough(context);
+        passThrough.handle().addResponseHeaders(headers);
+        return passThrough;
       }
 
       @Override
       public String describe() {
-        return "CdnStrategy.redirectTo(" + base + ")";
+        return "CdnStrategy.cacheHeaders(" + policy + ")";
       }
     };
   }
@@ -76,24 +114,5 @@ public interface CdnStrategy extends OffloadStrategy {
         return "CdnStrategy.serve(" + response + ")";
       }
     };
-  }
-
-  /**
-   * The raw query as a client sent it may hold characters that a {@code Location} must not
-   * (space, quotes, non-ASCII): percent-encode those, keep everything else as it was.
-   */
-  private static String safeQuery(String query) {
-    return PercentEncoding.encode(query, CdnStrategy::isQueryChar);
-  }
-
-  private static boolean isQueryChar(int c) {
-    return c > ' ' && c < 0x7f && "\"<>\\^`{|}".indexOf(c) < 0;
-  }
-
-  private static String stripTrailingSlash(String path) {
-    if (path == null) {
-      return "";
-    }
-    return path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
   }
 }
