@@ -20,7 +20,6 @@ import dev.offload.http.Loopback.Received;
 import dev.offload.http.Loopback.Response;
 import java.net.URI;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -3,7 +3,6 @@ package dev.offload.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.offload.core.Backend;
-import dev.offload.core.Decision;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
 import dev.offload.core.failover.BackendLoad;
