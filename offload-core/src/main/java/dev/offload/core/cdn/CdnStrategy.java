@@ -9,6 +9,8 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.CachedResponse;
+import dev.offload.core.cache.EdgeCache;
+import dev.offload.core.cache.EdgeCacheStrategy;
 import dev.offload.core.internal.BaseUri;
 import dev.offload.core.internal.PercentEncoding;
 import java.net.URI;
@@ -76,6 +78,20 @@ public interface CdnStrategy extends OffloadStrategy {
         return "CdnStrategy.serve(" + response + ")";
       }
     };
+  }
+
+  /**
+   * Returns a strategy that answers from {@code cache} what it holds fresh for the request, and
+   * otherwise lets the host's own handler answer and fills the cache from that answer when the
+   * rules of RFC 9111 allow it; {@link EdgeCacheStrategy#from} fills from a backend instead.
+   *
+   * <pre>{@code
+   * .route(Route.get("/img/**"), CdnStrategy.edgeCache(cache).from(staticBackend))
+   * .route(Route.get("/static/**"), CdnStrategy.edgeCache(cache))
+   * }</pre>
+   */
+  static EdgeCacheStrategy edgeCache(EdgeCache cache) {
+    return EdgeCacheStrategy.of(cache);
   }
 
   /**
