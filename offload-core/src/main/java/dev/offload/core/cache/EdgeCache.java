@@ -44,7 +44,8 @@ import java.util.concurrent.ConcurrentMap;
  *
  * <p>Metrics, with a registry: {@value #REQUESTS_METER} (counter; tag {@code result}: each
  * {@link CacheStatus#tag()}), {@value #SIZE_METER} (gauge, bytes) and {@value #EVICTIONS_METER}
- * (counter of responses evicted for size or age).
+ * (counter of responses evicted for size or age), each tagged {@code cache} with the cache's
+ * {@linkplain Builder#name name}.
  *
  * <p>Thread-safe: build one and share it between routes (entries are keyed by route).
  */
@@ -63,6 +64,8 @@ public final class EdgeCache {
    * (nginx's {@code proxy_cache_lock_age}).
    */
   public static final Duration DEFAULT_COALESCE_LOCK_AGE = Duration.ofSeconds(5);
+  /** Default {@link Builder#name}, the {@code cache} tag of the metrics. */
+  public static final String DEFAULT_NAME = "edge";
   /** Name of the request counter. */
   public static final String REQUESTS_METER = "offload.cache.requests";
   /** Name of the size gauge. */
@@ -93,12 +96,14 @@ public final class EdgeCache {
             .description("Requests on edge-cache routes, by what the cache did")
             .baseUnit("requests")
             .tag("result", status.tag())
+            .tag("cache", b.name)
             .register(b.registry));
       }
       this.requests = counters;
       this.evictions = Counter.builder(EVICTIONS_METER)
           .description("Responses evicted from the edge cache for size or age")
           .baseUnit("responses")
+          .tag("cache", b.name)
           .register(b.registry);
     } else {
       this.requests = null;
@@ -139,6 +144,7 @@ public final class EdgeCache {
       Gauge.builder(SIZE_METER, this, EdgeCache::weightedSize)
           .description("Bytes held by the edge cache (header fields and bodies)")
           .baseUnit("bytes")
+          .tag("cache", b.name)
           .register(b.registry);
     }
   }
@@ -316,8 +322,24 @@ public final class EdgeCache {
     private MeterRegistry registry;
     private Duration coalesceTimeout = DEFAULT_COALESCE_TIMEOUT;
     private Duration coalesceLockAge = DEFAULT_COALESCE_LOCK_AGE;
+    private String name = DEFAULT_NAME;
 
     private Builder() {}
+
+    /**
+     * Sets the name in the {@code cache} tag of the metrics (default {@value #DEFAULT_NAME}):
+     * give each cache bound to one registry its own.
+     *
+     * @throws IllegalArgumentException naming {@code name} if blank
+     */
+    public Builder name(String name) {
+      requireNonNull(name, "name");
+      if (name.isBlank()) {
+        throw new IllegalArgumentException("name must not be blank, got '" + name + "'");
+      }
+      this.name = name;
+      return this;
+    }
 
     /**
      * Sets the bound of the whole cache in bytes (default {@value #DEFAULT_MAXIMUM_BYTES}); the
