@@ -10,10 +10,12 @@ import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
+import dev.offload.core.PendingResponse;
 import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
@@ -25,6 +27,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -119,6 +122,11 @@ public final class OffloadExecutor {
       return;
     }
     Decision decision = router.decide(request);
+    if (decision instanceof Decision.Holding holding
+        && holding.handle().pendingResponse().isPresent()
+        && answeredFromPending(exchange, request, holding)) {
+      return;
+    }
     if (decision instanceof Decision.PassThrough passThrough) {
       passThrough(passThrough, host);
       return;
@@ -146,6 +154,39 @@ public final class OffloadExecutor {
   }
 
   /**
+   * Waits, bounded by the pending response's own deadline, for the response another request is
+   * fetching (request coalescing), and answers with it. Returns false when there is none to
+   * answer with: the decision is then executed as it is.
+   */
+  private static boolean answeredFromPending(ServerExchange exchange, OffloadRequest request,
+      Decision.Holding holding) {
+    PendingResponse pending = holding.handle().pendingResponse().orElseThrow();
+    Optional<CachedResponse> response;
+    try {
+      response = pending.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      response = Optional.empty();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "pending response failed; executing the decision", e);
+      response = Optional.empty();
+    }
+    if (response.isEmpty()) {
+      return false;
+    }
+    new GuardedFill(holding.handle().responseFill()).endUnanswered();
+    boolean unreadBody = request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
+    try {
+      serveCached(exchange, new Decision.ServeCached(response.get(), holding.handle()),
+          unreadBody);
+    } catch (IOException e) {
+      exchange.abort();
+    }
+    return true;
+  }
+
+  /**
    * A decision kind this executor does not know: a bug (a kind added without its executor).
    * Fails loudly: logged as an error, answered 500, its handle completed as failed; with
    * assertions on (tests), thrown.
@@ -165,9 +206,11 @@ public final class OffloadExecutor {
   private static <E extends Exception> void passThrough(Decision.PassThrough passThrough,
       HostHandler<E> host) throws IOException, E {
     DecisionHandle handle = passThrough.handle();
+    GuardedFill fill = new GuardedFill(handle.responseFill());
     boolean returned = false;
     try {
-      HostHandler.HostResponse answered = host.run(handle.responseHeaders());
+      HostHandler.HostResponse answered = host.run(handle.responseHeaders(),
+          fill.active() ? fill::onResponse : dev.offload.core.ResponseFill.NONE);
       returned = true;
       int status = answered.status() >= 100 && answered.status() <= 599
           ? answered.status() : Completion.NO_STATUS;
@@ -179,6 +222,8 @@ public final class OffloadExecutor {
       handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, Completion.NO_STATUS, 0);
       throw e;
     } finally {
+      fill.abortIfOpen(); // an adapter that ended its copy already made this a no-op
+      fill.endUnanswered();
       if (!returned) { // the host's handler threw something other than an IOException
         handle.tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, Completion.NO_STATUS, 0);
       }

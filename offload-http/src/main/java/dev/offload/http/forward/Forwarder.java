@@ -3,6 +3,7 @@ package dev.offload.http.forward;
 import static java.util.Objects.requireNonNull;
 
 import dev.offload.core.Backend;
+import dev.offload.core.BodySink;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
@@ -14,6 +15,7 @@ import dev.offload.core.internal.Settings;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
 import dev.offload.http.internal.ForwardedRequestHeaders;
+import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.MaxForwards;
 import dev.offload.http.internal.Problem;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -244,9 +246,12 @@ public final class Forwarder {
     DecisionHandle handle = forward.handle();
     AtomicInteger activeCount = metrics == null ? null : metrics.started(backend);
     ForwardOutcome outcome = ForwardOutcome.ERROR;
+    GuardedFill fill = new GuardedFill(handle.responseFill());
     try {
-      outcome = relay(forward, request, exchange);
+      outcome = relay(forward, request, exchange, fill);
     } finally {
+      fill.abortIfOpen();
+      fill.endUnanswered();
       outcome.completeIfOpen(handle);
       if (metrics != null) {
         long latency = handle.completion().map(c -> c.latencyNanos()).orElse(0L);
@@ -287,7 +292,7 @@ public final class Forwarder {
   }
 
   private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,
-      ServerExchange exchange) {
+      ServerExchange exchange, GuardedFill fill) {
     Backend backend = forward.backend();
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
@@ -371,7 +376,7 @@ public final class Forwarder {
     }
     try (response) {
       return relayResponse(outgoing, request, exchange, response,
-          forward.handle().responseHeaders());
+          forward.handle().responseHeaders(), fill);
     }
   }
 
@@ -403,7 +408,7 @@ public final class Forwarder {
   }
 
   private ForwardOutcome relayResponse(OutgoingRequest outgoing, OffloadRequest request,
-      ServerExchange exchange, Response response, Headers extra) {
+      ServerExchange exchange, Response response, Headers extra, GuardedFill fill) {
     String backend = outgoing.backend().name();
     int status = response.code();
     if (status < 200 || status > 599) {
@@ -421,7 +426,8 @@ public final class Forwarder {
     } else {
       length = response.body().contentLength();
     }
-    Headers headers = ProxyHeaders.response(received);
+    Headers origin = ProxyHeaders.response(received);
+    Headers headers = origin;
     if (extra.size() > 0) { // fields the decision adds (from admitting guards) win
       Headers.Builder withExtra = headers.toBuilder();
       for (int i = 0; i < extra.size(); i++) {
@@ -439,7 +445,9 @@ public final class Forwarder {
     Outcome success = serverError ? Outcome.FAILURE : Outcome.SUCCESS;
     FailureKind successKind = serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE;
     String successTag = serverError ? "server_error" : "success";
-    ResponseObserver.BodySink sink = sink(outgoing, status, headers, noBody ? 0 : length);
+    BodySink sink = tee(sink(outgoing, status, headers, noBody ? 0 : length),
+        // the decision's fill sees the origin's fields, not those the decision added
+        fill.onResponse(status, origin, noBody ? 0 : length));
     OutputStream out;
     try {
       out = exchange.responseBody();
@@ -494,26 +502,55 @@ public final class Forwarder {
     }
   }
 
+  /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */
+  private static BodySink tee(BodySink a, BodySink b) {
+    if (b == BodySink.NONE) {
+      return a;
+    }
+    if (a == BodySink.NONE) {
+      return b;
+    }
+    return new BodySink() {
+      @Override
+      public void write(byte[] bytes, int offset, int length) {
+        a.write(bytes, offset, length);
+        b.write(bytes, offset, length);
+      }
+
+      @Override
+      public void complete() {
+        a.complete();
+        b.complete();
+      }
+
+      @Override
+      public void abort() {
+        a.abort();
+        b.abort();
+      }
+    };
+  }
+
   /** The observer's sink for this response; a throwing observer observes nothing. */
-  private ResponseObserver.BodySink sink(OutgoingRequest outgoing, int status, Headers headers,
+  private BodySink sink(OutgoingRequest outgoing, int status, Headers headers,
       long length) {
     if (observer == ResponseObserver.NONE) {
-      return ResponseObserver.BodySink.NONE;
+      return BodySink.NONE;
     }
     try {
-      ResponseObserver.BodySink sink = observer.onResponse(outgoing, status, headers, length);
-      return sink == null ? ResponseObserver.BodySink.NONE : new SafeSink(sink);
+      BodySink sink = observer.onResponse(outgoing, status, headers, length);
+      return sink == null ? BodySink.NONE : new SafeSink(sink);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "response observer threw; not observing " + outgoing, e);
-      return ResponseObserver.BodySink.NONE;
+      return BodySink.NONE;
     }
   }
 
   /** Contains a sink that throws: it is logged, aborted, and observes nothing more. */
-  private static final class SafeSink implements ResponseObserver.BodySink {
-    private ResponseObserver.BodySink delegate;
+  private static final class SafeSink implements BodySink {
+    private BodySink delegate;
 
-    SafeSink(ResponseObserver.BodySink delegate) {
+    SafeSink(BodySink delegate) {
       this.delegate = delegate;
     }
 
@@ -546,8 +583,8 @@ public final class Forwarder {
 
     private void failed(RuntimeException e, boolean abort) {
       LOG.log(System.Logger.Level.WARNING, "response observer's sink threw; ignoring it", e);
-      ResponseObserver.BodySink failed = delegate;
-      delegate = ResponseObserver.BodySink.NONE;
+      BodySink failed = delegate;
+      delegate = BodySink.NONE;
       if (abort) {
         try {
           failed.abort();
