@@ -16,14 +16,12 @@ final class Conditionals {
   static boolean notModified(Headers request, StoredResponse stored) {
     List<String> noneMatch = request.all("If-None-Match");
     if (!noneMatch.isEmpty()) {
-      if (stored.etag == null) {
-        return false;
-      }
-      String storedTag = opaque(stored.etag.strip());
+      String storedTag = stored.etag == null ? null : opaque(stored.etag.strip());
       for (String line : noneMatch) {
         for (String tag : line.split(",")) {
           String t = tag.strip();
-          if (t.equals("*") || (!t.isEmpty() && opaque(t).equals(storedTag))) {
+          // "*" matches any current representation, with or without an ETag
+          if (t.equals("*") || (storedTag != null && !t.isEmpty() && opaque(t).equals(storedTag))) {
             return true;
           }
         }
