@@ -14,6 +14,10 @@ final class Conditionals {
 
   /** Whether the stored response's validators match the request's preconditions. */
   static boolean notModified(Headers request, StoredResponse stored) {
+    boolean hasNoneMatch = request.contains("If-None-Match");
+    if (!hasNoneMatch && !request.contains("If-Modified-Since")) {
+      return false; // the common case: not conditional
+    }
     List<String> noneMatch = request.all("If-None-Match");
     if (!noneMatch.isEmpty()) {
       String storedTag = stored.etag == null ? null : opaque(stored.etag.strip());

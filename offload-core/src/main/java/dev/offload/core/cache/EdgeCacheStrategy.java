@@ -95,8 +95,7 @@ public final class EdgeCacheStrategy implements CdnStrategy {
         cache.record(CacheStatus.HIT);
       }
       DecisionHandle handle = DecisionHandle.create(context.ticker());
-      handle.addResponseHeaders(Headers.of("Age", stored.ageSeconds(now), CacheStatus.HEADER,
-          CacheStatus.HIT.name()));
+      handle.addResponseHeaders(stored.hitFields(now));
       return new Decision.ServeCached(notModified ? stored.notModified : stored.response, handle);
     }
     CacheStatus status = stored == null ? CacheStatus.MISS : CacheStatus.EXPIRED;

@@ -51,6 +51,10 @@ final class StoredResponse {
   final String[] varyValues;
   final Set<String> tags;
   final int weight;
+  /** The fields of the last hit answered, reused while the age in seconds stays the same. */
+  private volatile HitFields lastHit;
+
+  private record HitFields(long ageSeconds, Headers headers) {}
 
   private StoredResponse(CacheKey key, CachedResponse response, long responseTimeNanos,
       long correctedInitialAgeNanos, long freshnessNanos, CacheControl cc, String[] varyNames,
@@ -238,13 +242,14 @@ final class StoredResponse {
    * joined with {@code ,}; null when absent (absent matches only absent).
    */
   static String varyValue(Headers request, String name) {
-    List<String> lines = request.all(name);
-    if (lines.isEmpty()) {
+    int count = request.count(name);
+    if (count == 0) {
       return null;
     }
-    if (lines.size() == 1) {
-      return lines.get(0).strip();
+    if (count == 1) {
+      return request.first(name).orElseThrow().strip();
     }
+    List<String> lines = request.all(name);
     StringBuilder sb = new StringBuilder();
     for (String line : lines) {
       if (sb.length() > 0) {
@@ -280,6 +285,19 @@ final class StoredResponse {
   /** The {@code Age} field value: whole seconds of the current age. */
   String ageSeconds(long nowNanos) {
     return Long.toString(currentAgeNanos(nowNanos) / NANOS_PER_SECOND);
+  }
+
+  /** The fields a hit adds: {@code Age} and {@value CacheStatus#HEADER}; cheap when repeated. */
+  Headers hitFields(long nowNanos) {
+    long age = currentAgeNanos(nowNanos) / NANOS_PER_SECOND;
+    HitFields last = lastHit;
+    if (last != null && last.ageSeconds == age) {
+      return last.headers;
+    }
+    Headers headers = Headers.of("Age", Long.toString(age), CacheStatus.HEADER,
+        CacheStatus.HIT.name());
+    lastHit = new HitFields(age, headers);
+    return headers;
   }
 
   /** Whether the response is fresh now: its current age is below its freshness lifetime. */
