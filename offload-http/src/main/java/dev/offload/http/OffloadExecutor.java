@@ -175,6 +175,8 @@ public final class OffloadExecutor {
       return false;
     }
     new GuardedFill(holding.handle().responseFill()).endUnanswered();
+    // the origin was not asked: dropped, which tells its load figures nothing, then served
+    holding.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, response.get().status(), 0);
     boolean unreadBody = request.contentLength().orElse(0L) > 0
         || request.headers().contains("Transfer-Encoding");
     try {

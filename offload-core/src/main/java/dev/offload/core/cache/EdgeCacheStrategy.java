@@ -107,6 +107,9 @@ public final class EdgeCacheStrategy implements CdnStrategy {
       status = method.equals("HEAD") ? status : CacheStatus.BYPASS;
     }
     if (explaining) {
+      if (refusal == null && cache.running(key, now) != null) {
+        context.note("cache.coalesce", "would wait for the fetch already running for this URL");
+      }
       context.note("cache.result", status);
       context.note("cache.fill", refusal == null
           ? "stored if the response allows it (status, Cache-Control, Set-Cookie, Vary, size)"

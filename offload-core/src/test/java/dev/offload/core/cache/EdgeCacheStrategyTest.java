@@ -350,6 +350,7 @@ class EdgeCacheStrategyTest {
     assertThat(((Decision.Forward) leader).handle().responseFill()).isNotSameAs(ResponseFill.NONE);
     Explanation whileFetching = router.explain(get("/img/a.png"));
     assertThat(whileFetching.decision()).isInstanceOf(Decision.Forward.class);
+    assertThat(whileFetching.inputs()).containsKey("cache.coalesce");
     answer(leader, 200, FRESH_60, "x");
 
     ticker.advance(Duration.ofSeconds(7));
