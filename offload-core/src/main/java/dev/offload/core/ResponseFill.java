@@ -1,5 +1,7 @@
 package dev.offload.core;
 
+import java.util.Optional;
+
 /**
  * Where the response that executing a decision produces is copied to, attached to the decision's
  * {@link DecisionHandle} ({@link DecisionHandle#fillResponse}): how an edge cache fills from a
@@ -35,4 +37,16 @@ public interface ResponseFill {
 
   /** No response head reached this fill; releases what it holds. Does nothing by default. */
   default void onNoResponse() {}
+
+  /**
+   * The origin failed before anything was sent to the client: it answered {@code status} (a
+   * 5xx), or nothing ({@link Completion#NO_STATUS}: it could not be reached, timed out, or sent
+   * no valid response). Returns a response to answer with instead, such as a stale stored
+   * response that {@code stale-if-error} allows, or empty to let the failure through (the
+   * default). A fill answered here is then ended with {@link #onNoResponse()}. Only the
+   * forwarder asks; a pass-through has written its answer already.
+   */
+  default Optional<CachedResponse> onOriginFailure(int status) {
+    return Optional.empty();
+  }
 }

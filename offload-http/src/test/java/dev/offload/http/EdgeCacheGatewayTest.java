@@ -12,6 +12,7 @@ import dev.offload.core.OffloadStrategy;
 import dev.offload.core.Route;
 import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.CdnStrategy;
+import dev.offload.core.testing.FakeTicker;
 import dev.offload.http.Loopback.RawBackend;
 import java.io.IOException;
 import java.net.URI;
@@ -202,6 +203,34 @@ class EdgeCacheGatewayTest {
     assertThat(victim.body()).doesNotContain("evil.example");
     assertThat(later.body()).doesNotContain("evil.example");
     assertThat(later.headers().firstValue("X-Cache-Status")).contains("HIT");
+  }
+
+  @Test
+  void aStaleResponseAnswersWhenTheBackendFailsWithinStaleIfError() throws Exception {
+    FakeTicker ticker = new FakeTicker();
+    Loopback.Backend origin = closing(backend("max-age=1, stale-if-error=60", "old but fine"));
+    EdgeCache cache = EdgeCache.builder().ticker(ticker).build();
+    OffloadRouter router = OffloadRouter.builder().ticker(ticker)
+        .route("img", Route.get("/img/**"),
+            CdnStrategy.edgeCache(cache).from(Backend.of("static", origin.uri())))
+        .build();
+    Gateway.Running gw = closing(server.start(OffloadExecutor.of(router),
+        Gateway.Host.answering("host")));
+    assertThat(get(gw, "/img/a.png").headers().firstValue("X-Cache-Status")).contains("MISS");
+    ticker.advance(Duration.ofSeconds(5));
+
+    origin.responder = ex -> Loopback.respond(ex, 503, "down".getBytes(UTF_8));
+    HttpResponse<String> onServerError = get(gw, "/img/a.png");
+    origin.close();
+    HttpResponse<String> onConnectError = get(gw, "/img/a.png");
+
+    for (HttpResponse<String> r : List.of(onServerError, onConnectError)) {
+      assertThat(r.statusCode()).isEqualTo(200);
+      assertThat(r.body()).isEqualTo("old but fine");
+      assertThat(r.headers().firstValue("X-Cache-Status")).contains("STALE");
+      assertThat(r.headers().firstValue("Age")).contains("5");
+    }
+    assertThat(origin.received).hasSize(2);
   }
 
   @Test

@@ -1,9 +1,11 @@
 package dev.offload.core.cache;
 
 import dev.offload.core.BodySink;
+import dev.offload.core.CachedResponse;
 import dev.offload.core.Headers;
 import dev.offload.core.ResponseFill;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Fills the cache from the response to one request that missed: decides from the head whether the
@@ -18,9 +20,16 @@ final class CacheFill implements ResponseFill {
   private final Headers request;
   private final long requestTimeNanos;
   private final EdgeCache.Fetch fetch;
+  private final StoredResponse stale;
 
+  /**
+   * A fill of {@code key}'s response to this request; {@code stale} (or null) is the stale stored
+   * response it replaces, answered instead of an origin failure while {@code stale-if-error}
+   * allows.
+   */
   CacheFill(EdgeCache cache, CacheKey key, String method, Headers request,
-      long requestTimeNanos, EdgeCache.Fetch fetch) {
+      long requestTimeNanos, EdgeCache.Fetch fetch, StoredResponse stale) {
+    this.stale = stale;
     this.cache = cache;
     this.key = key;
     this.method = method;
@@ -39,6 +48,21 @@ final class CacheFill implements ResponseFill {
       return BodySink.NONE;
     }
     return new Keeper(status, headers, contentLength, responseTime);
+  }
+
+  @Override
+  public Optional<CachedResponse> onOriginFailure(int status) {
+    if (stale == null) {
+      return Optional.empty();
+    }
+    long now = cache.ticker().read();
+    if (!stale.usableOnError(now)) {
+      return Optional.empty();
+    }
+    cache.record(CacheStatus.STALE);
+    CachedResponse response = stale.response;
+    return Optional.of(response.withHeaders(response.headers().plus(
+        Headers.of("Age", stale.ageSeconds(now), CacheStatus.HEADER, CacheStatus.STALE.name()))));
   }
 
   @Override

@@ -11,7 +11,10 @@ public enum CacheStatus {
   HIT,
   /** Nothing stored: the request went to the origin, and its response may be stored. */
   MISS,
-  /** Answered from a stale stored response (not produced yet: stale serving is to come). */
+  /**
+   * Answered from a stale stored response instead of a backend's failure, as its {@code
+   * stale-if-error} allows.
+   */
   STALE,
   /** A stale stored response was confirmed by the origin (not produced yet). */
   REVALIDATED,

@@ -42,6 +42,8 @@ import java.util.concurrent.TimeoutException;
  *       but that are not keyed: {@code X-Forwarded-Host}, {@code X-Original-URL}, {@code
  *       X-Rewrite-URL}, {@code X-HTTP-Method-Override}, ...) is still answered from a fresh
  *       stored response, but its own response is never stored ({@code BYPASS});
+ *   <li>a stale stored response whose {@code stale-if-error} window is open answers instead of
+ *       the backend's failure (5xx, unreachable, timeout) on a backend route ({@code STALE});
  *   <li>other methods go to the origin ({@code BYPASS}); a 2xx answer to {@code POST}, {@code
  *       PUT}, {@code PATCH} or {@code DELETE} removes the stored responses for that URL.
  * </ul>
@@ -111,6 +113,10 @@ public final class EdgeCacheStrategy implements CdnStrategy {
         context.note("cache.coalesce", "would wait for the fetch already running for this URL");
       }
       context.note("cache.result", status);
+      if (stored != null) {
+        context.note("cache.staleIfError", stored.usableOnError(now)
+            ? "the stale response answers if the backend fails" : "closed");
+      }
       context.note("cache.fill", refusal == null
           ? "stored if the response allows it (status, Cache-Control, Set-Cookie, Vary, size)"
           : "not stored: " + refusal);
@@ -135,7 +141,7 @@ public final class EdgeCacheStrategy implements CdnStrategy {
     }
     cache.record(status);
     Decision.Holding leader = withStatus(origin(context), status);
-    leader.handle().fillResponse(new CacheFill(cache, key, method, headers, now, fetch));
+    leader.handle().fillResponse(new CacheFill(cache, key, method, headers, now, fetch, stored));
     return leader;
   }
 

@@ -305,6 +305,16 @@ final class StoredResponse {
     return currentAgeNanos(nowNanos) < freshnessNanos;
   }
 
+  /**
+   * Whether it may answer instead of an origin failure now (RFC 5861 {@code stale-if-error}):
+   * stale by less than its {@code stale-if-error} window, and without {@code must-revalidate} or
+   * {@code proxy-revalidate}.
+   */
+  boolean usableOnError(long nowNanos) {
+    return !mustRevalidate && staleIfErrorNanos > 0
+        && currentAgeNanos(nowNanos) < freshnessNanos + staleIfErrorNanos;
+  }
+
   /** How long, from now, the cache keeps it: until fresh, plus the stale windows it allows. */
   long keepNanos(long nowNanos) {
     long staleWindow = mustRevalidate ? 0 : Math.max(staleWhileRevalidateNanos, staleIfErrorNanos);

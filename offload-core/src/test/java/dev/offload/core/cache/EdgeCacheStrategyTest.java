@@ -135,6 +135,36 @@ class EdgeCacheStrategyTest {
     assertThat(((Decision.ServeCached) hit).handle().responseHeaders().first("Age")).contains("0");
   }
 
+  @ParameterizedTest(name = "[{index}] {0}")
+  @MethodSource("staleIfError")
+  void aStaleResponseAnswersInsteadOfABackendFailureWhileStaleIfErrorAllows(String name,
+      String cacheControl, int staleSeconds, boolean answers) {
+    answer(router.decide(get("/img/a.png")), 200,
+        Headers.of("Cache-Control", cacheControl), "stale but fine");
+    ticker.advance(Duration.ofSeconds(staleSeconds));
+
+    Decision expired = router.decide(get("/img/a.png"));
+    Optional<CachedResponse> fallback =
+        ((Decision.Forward) expired).handle().responseFill().onOriginFailure(503);
+
+    assertThat(fallback.isPresent()).as(name).isEqualTo(answers);
+    if (answers) {
+      assertThat(body(fallback.get())).isEqualTo("stale but fine");
+      assertThat(fallback.get().headers().first(CacheStatus.HEADER)).contains("STALE");
+      assertThat(fallback.get().headers().first("Age")).contains(Integer.toString(staleSeconds));
+      assertThat(counted(CacheStatus.STALE)).isEqualTo(1);
+    }
+  }
+
+  static Stream<Arguments> staleIfError() {
+    return Stream.of(
+        Arguments.of("inside the window", "max-age=60, stale-if-error=30", 70, true),
+        Arguments.of("stale-while-revalidate keeps it, but is no error window",
+            "max-age=60, stale-while-revalidate=30", 70, false),
+        Arguments.of("must-revalidate forbids it", "max-age=60, stale-if-error=30, "
+            + "must-revalidate", 60, false));
+  }
+
   @Test
   void currentAgeAddsTheAgeFieldAndTheResponseDelay() {
     Decision miss = router.decide(get("/img/a.png"));

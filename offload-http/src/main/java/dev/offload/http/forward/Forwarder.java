@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import dev.offload.core.Backend;
 import dev.offload.core.BodySink;
+import dev.offload.core.CachedResponse;
+import dev.offload.core.Completion;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
@@ -23,7 +25,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Authenticator;
@@ -365,6 +369,16 @@ public final class Forwarder {
         return answered.status() < 0 ? ForwardOutcome.clientGone(-1, 0) : answered;
       }
       FailureKind kind = FailureClassifier.classify(e);
+      String tag = switch (kind) {
+        case CONNECT_TIMEOUT, READ_TIMEOUT -> "timeout";
+        case CONNECT_REFUSED -> "connect_error";
+        default -> "bad_response";
+      };
+      ForwardOutcome stale = answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
+          tag, kind, forward.handle().responseHeaders());
+      if (stale != null) {
+        return stale;
+      }
       return switch (kind) {
         case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
             kind, "backend " + backend.name() + " did not answer in time", false);
@@ -414,6 +428,13 @@ public final class Forwarder {
     if (status < 200 || status > 599) {
       return problem(exchange, 502, "bad_response", Outcome.FAILURE, FailureKind.BAD_RESPONSE,
           "backend " + backend + " sent no valid response", false);
+    }
+    if (status >= 500) {
+      ForwardOutcome stale = answerWithFallback(exchange, request, fill, status, "server_error",
+          FailureKind.SERVER_ERROR, extra);
+      if (stale != null) {
+        return stale; // the 5xx body is left unread; closing the response drops its connection
+      }
     }
     okhttp3.Headers received = response.headers();
     boolean head = request.method().equals("HEAD");
@@ -500,6 +521,48 @@ public final class Forwarder {
         return ForwardOutcome.clientGone(status, relayed);
       }
     }
+  }
+
+  /**
+   * Answers with the response the decision's fill offers instead of the origin's failure (a stale
+   * stored response under {@code stale-if-error}); returns null when it offers none. The outcome
+   * still names the backend's failure, so its load and health see it.
+   */
+  private static ForwardOutcome answerWithFallback(ServerExchange exchange,
+      OffloadRequest request, GuardedFill fill, int originStatus, String tag, FailureKind kind,
+      Headers extra) {
+    Optional<CachedResponse> fallback = fill.fallback(originStatus);
+    if (fallback.isEmpty()) {
+      return null;
+    }
+    CachedResponse answer = fallback.get();
+    Headers.Builder headers = answer.headers().toBuilder();
+    for (int i = 0; i < extra.size(); i++) {
+      if (!answer.headers().contains(extra.name(i))) { // the fallback's own fields win
+        headers.add(extra.name(i), extra.value(i));
+      }
+    }
+    boolean noBody = answer.status() == 204 || answer.status() == 304;
+    long written = 0;
+    try {
+      exchange.startResponse(answer.status(), headers.build(), noBody ? -1 : answer.bodyLength());
+      try (OutputStream out = exchange.responseBody()) {
+        if (!noBody && !request.method().equals("HEAD")) {
+          ByteBuffer body = answer.body();
+          byte[] chunk = new byte[Math.min(Math.max(body.remaining(), 1), BUFFER_SIZE)];
+          while (body.hasRemaining()) {
+            int n = Math.min(chunk.length, body.remaining());
+            body.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+            written += n;
+          }
+        }
+      }
+    } catch (IOException e) {
+      exchange.abort();
+      return ForwardOutcome.clientGone(answer.status(), written);
+    }
+    return new ForwardOutcome(tag, Outcome.FAILURE, kind, answer.status(), written);
   }
 
   /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */

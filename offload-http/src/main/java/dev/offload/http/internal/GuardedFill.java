@@ -1,8 +1,10 @@
 package dev.offload.http.internal;
 
 import dev.offload.core.BodySink;
+import dev.offload.core.CachedResponse;
 import dev.offload.core.Headers;
 import dev.offload.core.ResponseFill;
+import java.util.Optional;
 
 /**
  * Holds a decision's {@link ResponseFill} to its contract for whoever relays the response: one of
@@ -48,6 +50,20 @@ public final class GuardedFill {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "response fill threw; not filling", e);
       return BodySink.NONE;
+    }
+  }
+
+  /** Asks the fill for a response to answer with instead of the origin's failure. */
+  public Optional<CachedResponse> fallback(int status) {
+    if (answered || !active()) {
+      return Optional.empty();
+    }
+    try {
+      Optional<CachedResponse> fallback = fill.onOriginFailure(status);
+      return fallback == null ? Optional.empty() : fallback;
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "response fill threw", e);
+      return Optional.empty();
     }
   }
 
