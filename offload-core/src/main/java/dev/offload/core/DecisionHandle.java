@@ -62,6 +62,7 @@ public final class DecisionHandle {
   private volatile Completion completion;
   private volatile Headers responseHeaders = Headers.empty();
   private volatile ResponseFill responseFill = ResponseFill.NONE;
+  private volatile Headers requestHeaders = Headers.empty();
   private volatile PendingResponse pending;
 
   private DecisionHandle(Ticker ticker, Listener listener) {
@@ -177,6 +178,22 @@ public final class DecisionHandle {
   /** Returns the header fields the executor sets on the response; empty unless added. */
   public Headers responseHeaders() {
     return responseHeaders;
+  }
+
+  /**
+   * Sets header fields on the request that executing this decision forwards, replacing the
+   * client's fields of the same names (an edge cache's {@code If-None-Match} to revalidate what
+   * it holds). Only a {@link Decision.Forward} sends a request; a pass-through hands the host the
+   * client's request untouched. Call before the decision is executed.
+   */
+  public DecisionHandle setRequestHeaders(Headers headers) {
+    requestHeaders = requestHeaders.plus(requireNonNull(headers, "headers"));
+    return this;
+  }
+
+  /** Returns the fields the forwarder sets on the forwarded request; empty unless set. */
+  public Headers requestHeaders() {
+    return requestHeaders;
   }
 
   /**

@@ -49,4 +49,15 @@ public interface ResponseFill {
   default Optional<CachedResponse> onOriginFailure(int status) {
     return Optional.empty();
   }
+
+  /**
+   * The origin answered 304 to the conditional fields the decision set on the forwarded request
+   * ({@link DecisionHandle#setRequestHeaders}), with {@code headers}. Returns the response to
+   * answer the client with instead (the stored response, freshened by these fields), or empty to
+   * relay the 304 (the default). A fill answered here is then ended with {@link
+   * #onNoResponse()}. Only the forwarder asks, before anything was sent to the client.
+   */
+  default Optional<CachedResponse> onNotModified(Headers headers) {
+    return Optional.empty();
+  }
 }

@@ -234,6 +234,41 @@ class EdgeCacheGatewayTest {
   }
 
   @Test
+  void aStaleResponseIsRevalidatedWithItsETagAndA304AnswersFromMemory() throws Exception {
+    FakeTicker ticker = new FakeTicker();
+    Loopback.Backend origin = closing(new Loopback.Backend());
+    origin.responder = ex -> {
+      ex.getResponseHeaders().set("Cache-Control", "max-age=10");
+      ex.getResponseHeaders().set("ETag", "\"v1\"");
+      if ("\"v1\"".equals(ex.getRequestHeaders().getFirst("If-None-Match"))) {
+        Loopback.respond(ex, 304, new byte[0]);
+      } else {
+        Loopback.respond(ex, 200, "the whole body".getBytes(UTF_8));
+      }
+    };
+    EdgeCache cache = EdgeCache.builder().ticker(ticker).build();
+    OffloadRouter router = OffloadRouter.builder().ticker(ticker)
+        .route("img", Route.get("/img/**"),
+            CdnStrategy.edgeCache(cache).from(Backend.of("static", origin.uri())))
+        .build();
+    Gateway.Running gw = closing(server.start(OffloadExecutor.of(router),
+        Gateway.Host.answering("host")));
+    get(gw, "/img/a.png");
+    ticker.advance(Duration.ofSeconds(30));
+
+    HttpResponse<String> revalidated = get(gw, "/img/a.png");
+    HttpResponse<String> hit = get(gw, "/img/a.png");
+
+    assertThat(revalidated.statusCode()).isEqualTo(200);
+    assertThat(revalidated.body()).isEqualTo("the whole body");
+    assertThat(revalidated.headers().firstValue("X-Cache-Status")).contains("REVALIDATED");
+    assertThat(hit.headers().firstValue("X-Cache-Status")).contains("HIT");
+    assertThat(origin.received).hasSize(2);
+    origin.take();
+    assertThat(origin.take().header("If-None-Match")).isEqualTo("\"v1\"");
+  }
+
+  @Test
   void concurrentMissesForOneUrlMakeOneOriginRequest() throws Exception {
     int clients = 200;
     int waitingBeforeTheOriginAnswers = 100; // Jetty's pool (200 threads) must not run dry

@@ -65,6 +65,50 @@ final class CacheFill implements ResponseFill {
         Headers.of("Age", stale.ageSeconds(now), CacheStatus.HEADER, CacheStatus.STALE.name()))));
   }
 
+  /**
+   * The origin confirmed the stale response (RFC 9111 section 4.3.4): its fields are updated with
+   * those of the 304, it is stored again as received now, and this client is answered from it (a
+   * 304 when its own preconditions match).
+   */
+  @Override
+  public Optional<CachedResponse> onNotModified(Headers notModified) {
+    if (stale == null) {
+      return Optional.empty();
+    }
+    long now = cache.ticker().read();
+    Headers.Builder merged = stale.response.headers().toBuilder();
+    for (String name : notModified.names()) {
+      if (!name.equalsIgnoreCase("Content-Length")) {
+        merged.remove(name);
+      }
+    }
+    for (int i = 0; i < notModified.size(); i++) {
+      if (!notModified.name(i).equalsIgnoreCase("Content-Length")) {
+        merged.add(notModified.name(i), notModified.value(i));
+      }
+    }
+    Headers headers = merged.build();
+    CachedResponse body = stale.response;
+    StoredResponse fresh = StoredResponse.of(key, request, body.status(), headers, bytes(body),
+        requestTimeNanos, now);
+    if (StoredResponse.responseRefusal(method, request, body.status(), headers,
+        body.bodyLength(), cache.maxObjectBytes()) == null) {
+      cache.store(fresh);
+    }
+    cache.record(CacheStatus.REVALIDATED);
+    CachedResponse answer = Conditionals.notModified(request, fresh)
+        ? fresh.notModified : fresh.response;
+    return Optional.of(answer.withHeaders(answer.headers().plus(Headers.of("Age",
+        fresh.ageSeconds(now), CacheStatus.HEADER, CacheStatus.REVALIDATED.name()))));
+  }
+
+  private static byte[] bytes(CachedResponse response) {
+    java.nio.ByteBuffer body = response.body();
+    byte[] bytes = new byte[body.remaining()];
+    body.get(bytes);
+    return bytes;
+  }
+
   @Override
   public void onNoResponse() {
     cache.finish(fetch);

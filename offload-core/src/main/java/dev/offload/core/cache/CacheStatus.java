@@ -16,7 +16,7 @@ public enum CacheStatus {
    * stale-if-error} allows.
    */
   STALE,
-  /** A stale stored response was confirmed by the origin (not produced yet). */
+  /** A stale stored response was confirmed by the origin (a 304) and answered. */
   REVALIDATED,
   /** The cache was not used for this request (its method, a {@code Range}, unkeyed headers). */
   BYPASS,

@@ -64,6 +64,11 @@ public final class EdgeCache {
    * (nginx's {@code proxy_cache_lock_age}).
    */
   public static final Duration DEFAULT_COALESCE_LOCK_AGE = Duration.ofSeconds(5);
+  /**
+   * Default time a stale response with validators ({@code ETag}, {@code Last-Modified}) is kept
+   * to be revalidated: 10 minutes (nginx's {@code inactive}).
+   */
+  public static final Duration DEFAULT_STALE_RETENTION = Duration.ofMinutes(10);
   /** Default {@link Builder#name}, the {@code cache} tag of the metrics. */
   public static final String DEFAULT_NAME = "edge";
   /** Name of the request counter. */
@@ -78,6 +83,7 @@ public final class EdgeCache {
   private final long maxObjectBytes;
   private final long coalesceTimeoutNanos;
   private final long coalesceLockAgeNanos;
+  private final long staleRetentionNanos;
   private final Cache<CacheKey, Variants> store;
   private final ConcurrentMap<CacheKey, Fetch> fetches = new ConcurrentHashMap<>();
   private final Map<CacheStatus, Counter> requests;
@@ -89,6 +95,7 @@ public final class EdgeCache {
     this.maxObjectBytes = b.maxObjectBytes;
     this.coalesceTimeoutNanos = b.coalesceTimeout.toNanos();
     this.coalesceLockAgeNanos = b.coalesceLockAge.toNanos();
+    this.staleRetentionNanos = b.staleRetention.toNanos();
     if (b.registry != null) {
       Map<CacheStatus, Counter> counters = new EnumMap<>(CacheStatus.class);
       for (CacheStatus status : CacheStatus.values()) {
@@ -249,7 +256,8 @@ public final class EdgeCache {
   void store(StoredResponse response) {
     long now = ticker.read();
     store.asMap().compute(response.key,
-        (key, old) -> old == null ? Variants.of(response, now) : old.with(response, now));
+        (key, old) -> old == null ? Variants.of(response, now, staleRetentionNanos)
+            : old.with(response, now, staleRetentionNanos));
   }
 
   void record(CacheStatus status) {
@@ -323,8 +331,25 @@ public final class EdgeCache {
     private Duration coalesceTimeout = DEFAULT_COALESCE_TIMEOUT;
     private Duration coalesceLockAge = DEFAULT_COALESCE_LOCK_AGE;
     private String name = DEFAULT_NAME;
+    private Duration staleRetention = DEFAULT_STALE_RETENTION;
 
     private Builder() {}
+
+    /**
+     * Sets how long a stale response with validators is kept after its freshness ends, to be
+     * revalidated with them by the backend (a 304 freshens it) rather than fetched whole again
+     * (default {@link #DEFAULT_STALE_RETENTION}). It still counts against {@link #maximumBytes}.
+     *
+     * @throws IllegalArgumentException naming {@code staleRetention} if negative
+     */
+    public Builder staleRetention(Duration retention) {
+      requireNonNull(retention, "staleRetention");
+      if (retention.isNegative()) {
+        throw new IllegalArgumentException("staleRetention must not be negative, got " + retention);
+      }
+      this.staleRetention = retention;
+      return this;
+    }
 
     /**
      * Sets the name in the {@code cache} tag of the metrics (default {@value #DEFAULT_NAME}):

@@ -42,6 +42,9 @@ import java.util.concurrent.TimeoutException;
  *       but that are not keyed: {@code X-Forwarded-Host}, {@code X-Original-URL}, {@code
  *       X-Rewrite-URL}, {@code X-HTTP-Method-Override}, ...) is still answered from a fresh
  *       stored response, but its own response is never stored ({@code BYPASS});
+ *   <li>a stale stored response with validators is revalidated on a backend route: the forward
+ *       carries {@code If-None-Match} / {@code If-Modified-Since}, and a 304 from the backend
+ *       freshens it and answers from it ({@code REVALIDATED});
  *   <li>a stale stored response whose {@code stale-if-error} window is open answers instead of
  *       the backend's failure (5xx, unreachable, timeout) on a backend route ({@code STALE});
  *   <li>other methods go to the origin ({@code BYPASS}); a 2xx answer to {@code POST}, {@code
@@ -142,6 +145,12 @@ public final class EdgeCacheStrategy implements CdnStrategy {
     cache.record(status);
     Decision.Holding leader = withStatus(origin(context), status);
     leader.handle().fillResponse(new CacheFill(cache, key, method, headers, now, fetch, stored));
+    if (stored != null && backend != null) {
+      Headers validators = stored.validators();
+      if (validators.size() > 0) { // ask the backend whether what we hold is still current
+        leader.handle().setRequestHeaders(validators);
+      }
+    }
     return leader;
   }
 

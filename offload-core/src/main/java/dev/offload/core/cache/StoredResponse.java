@@ -287,6 +287,23 @@ final class StoredResponse {
     return Long.toString(currentAgeNanos(nowNanos) / NANOS_PER_SECOND);
   }
 
+  /**
+   * The conditional fields that ask an origin whether this response is still current: {@code
+   * If-None-Match} with its {@code ETag}, {@code If-Modified-Since} with its {@code
+   * Last-Modified}; empty when it has neither.
+   */
+  Headers validators() {
+    Headers.Builder fields = Headers.builder();
+    if (etag != null) {
+      fields.add("If-None-Match", etag);
+    }
+    String modified = response.headers().first("Last-Modified").orElse(null);
+    if (modified != null) {
+      fields.add("If-Modified-Since", modified);
+    }
+    return fields.build();
+  }
+
   /** The fields a hit adds: {@code Age} and {@value CacheStatus#HEADER}; cheap when repeated. */
   Headers hitFields(long nowNanos) {
     long age = currentAgeNanos(nowNanos) / NANOS_PER_SECOND;
@@ -315,9 +332,15 @@ final class StoredResponse {
         && currentAgeNanos(nowNanos) < freshnessNanos + staleIfErrorNanos;
   }
 
-  /** How long, from now, the cache keeps it: until fresh, plus the stale windows it allows. */
-  long keepNanos(long nowNanos) {
+  /**
+   * How long, from now, the cache keeps it: until fresh, plus the stale windows it allows, or,
+   * when it has validators to be revalidated with, {@code staleRetentionNanos} if that is longer.
+   */
+  long keepNanos(long nowNanos, long staleRetentionNanos) {
     long staleWindow = mustRevalidate ? 0 : Math.max(staleWhileRevalidateNanos, staleIfErrorNanos);
+    if (etag != null || lastModified != null) {
+      staleWindow = Math.max(staleWindow, staleRetentionNanos);
+    }
     return Math.max(0, freshnessNanos - currentAgeNanos(nowNanos)) + staleWindow;
   }
 

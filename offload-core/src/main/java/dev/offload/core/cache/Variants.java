@@ -15,24 +15,24 @@ final class Variants {
   final int weight;
   final long keepUntilNanos;
 
-  private Variants(StoredResponse[] responses, long nowNanos) {
+  private Variants(StoredResponse[] responses, long nowNanos, long retentionNanos) {
     this.responses = responses;
     long w = 0;
     long keep = 0;
     for (StoredResponse r : responses) {
       w += r.weight;
-      keep = Math.max(keep, r.keepNanos(nowNanos));
+      keep = Math.max(keep, r.keepNanos(nowNanos, retentionNanos));
     }
     this.weight = (int) Math.min(Integer.MAX_VALUE, w);
     this.keepUntilNanos = keep;
   }
 
-  static Variants of(StoredResponse response, long nowNanos) {
-    return new Variants(new StoredResponse[] {response}, nowNanos);
+  static Variants of(StoredResponse response, long nowNanos, long retentionNanos) {
+    return new Variants(new StoredResponse[] {response}, nowNanos, retentionNanos);
   }
 
   /** Returns these variants with {@code response} first, replacing its own variant. */
-  Variants with(StoredResponse response, long nowNanos) {
+  Variants with(StoredResponse response, long nowNanos, long retentionNanos) {
     StoredResponse[] next = new StoredResponse[Math.min(MAX_VARIANTS, responses.length + 1)];
     next[0] = response;
     int n = 1;
@@ -41,7 +41,7 @@ final class Variants {
         next[n++] = r;
       }
     }
-    return new Variants(Arrays.copyOf(next, n), nowNanos);
+    return new Variants(Arrays.copyOf(next, n), nowNanos, retentionNanos);
   }
 
   /** Returns the variant {@code request} selects, or null. */

@@ -109,8 +109,8 @@ class EdgeCacheStrategyTest {
   }
 
   @Test
-  void aStaleEntryWithoutStaleWindowsIsGoneAtItsFreshnessLifetime() {
-    answer(router.decide(get("/img/a.png")), 200, FRESH_60, "v1");
+  void aStaleEntryWithoutValidatorsOrStaleWindowsIsGoneAtItsFreshnessLifetime() {
+    answer(router.decide(get("/img/a.png")), 200, Headers.of("Cache-Control", "max-age=60"), "v1");
     ticker.advance(Duration.ofSeconds(59));
     assertThat(router.decide(get("/img/a.png"))).isInstanceOf(Decision.ServeCached.class);
     ticker.advance(Duration.ofSeconds(1));
@@ -163,6 +163,43 @@ class EdgeCacheStrategyTest {
             "max-age=60, stale-while-revalidate=30", 70, false),
         Arguments.of("must-revalidate forbids it", "max-age=60, stale-if-error=30, "
             + "must-revalidate", 60, false));
+  }
+
+  @Test
+  void aStaleEntryWithValidatorsIsRevalidatedAndA304FreshensIt() {
+    answer(router.decide(get("/img/a.png")), 200, FRESH_60, "v1");
+    ticker.advance(Duration.ofSeconds(90));
+
+    Decision expired = router.decide(get("/img/a.png"));
+    var handle = ((Decision.Forward) expired).handle();
+    assertThat(status(expired)).isEqualTo("EXPIRED");
+    assertThat(handle.requestHeaders().first("If-None-Match")).contains("W/\"v1\"");
+    assertThat(handle.requestHeaders().first("If-Modified-Since"))
+        .contains("Sat, 28 Nov 2026 10:00:00 GMT");
+    Optional<CachedResponse> answer = handle.responseFill().onNotModified(
+        Headers.of("Cache-Control", "max-age=120", "ETag", "W/\"v1\""));
+    handle.responseFill().onNoResponse();
+    handle.onSuccess();
+
+    assertThat(answer).isPresent();
+    assertThat(answer.get().status()).isEqualTo(200);
+    assertThat(body(answer.get())).isEqualTo("v1");
+    assertThat(answer.get().headers().first(CacheStatus.HEADER)).contains("REVALIDATED");
+    assertThat(counted(CacheStatus.REVALIDATED)).isEqualTo(1);
+    ticker.advance(Duration.ofSeconds(100)); // fresh for 120 s from the 304
+    Decision hit = router.decide(get("/img/a.png"));
+    assertThat(hit).isInstanceOf(Decision.ServeCached.class);
+    assertThat(((Decision.ServeCached) hit).response().headers().first("Cache-Control"))
+        .contains("max-age=120");
+  }
+
+  @Test
+  void aPassThroughRouteCannotRevalidateAndFetchesWhole() {
+    answer(router.decide(get("/static/a.css")), 200, FRESH_60, "v1");
+    ticker.advance(Duration.ofSeconds(90));
+    Decision expired = router.decide(get("/static/a.css"));
+    assertThat(expired).isInstanceOf(Decision.PassThrough.class);
+    assertThat(((Decision.PassThrough) expired).handle().requestHeaders().size()).isZero();
   }
 
   @Test

@@ -287,6 +287,17 @@ public final class Forwarder {
     } catch (ForwardedRequestHeaders.UnrelayableValueException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+    Headers decided = forward.handle().requestHeaders();
+    if (decided.size() > 0) { // the decision's fields (a cache's validators) replace the client's
+      Headers.Builder withDecided = headers.toBuilder();
+      for (String name : decided.names()) {
+        withDecided.remove(name);
+      }
+      for (int i = 0; i < decided.size(); i++) {
+        withDecided.add(decided.name(i), decided.value(i));
+      }
+      headers = withDecided.build();
+    }
     long maxForwards = MaxForwards.of(request.method(), request.headers());
     if (maxForwards > 0) {
       headers = headers.toBuilder().set("Max-Forwards", Long.toString(maxForwards - 1)).build();
@@ -429,6 +440,15 @@ public final class Forwarder {
       return problem(exchange, 502, "bad_response", Outcome.FAILURE, FailureKind.BAD_RESPONSE,
           "backend " + backend + " sent no valid response", false);
     }
+    if (status == 304) {
+      // the decision asked the backend to revalidate what the cache holds: answer from it
+      Optional<CachedResponse> revalidated =
+          fill.notModified(ProxyHeaders.response(response.headers()));
+      if (revalidated.isPresent()) {
+        return answerWith(exchange, request, revalidated.get(), extra, "success",
+            Outcome.SUCCESS, FailureKind.NONE);
+      }
+    }
     if (status >= 500) {
       ForwardOutcome stale = answerWithFallback(exchange, request, fill, status, "server_error",
           FailureKind.SERVER_ERROR, extra);
@@ -535,7 +555,12 @@ public final class Forwarder {
     if (fallback.isEmpty()) {
       return null;
     }
-    CachedResponse answer = fallback.get();
+    return answerWith(exchange, request, fallback.get(), extra, tag, Outcome.FAILURE, kind);
+  }
+
+  /** Answers with a response from memory (a fill's), the decision's extra fields added. */
+  private static ForwardOutcome answerWith(ServerExchange exchange, OffloadRequest request,
+      CachedResponse answer, Headers extra, String tag, Outcome outcome, FailureKind kind) {
     Headers.Builder headers = answer.headers().toBuilder();
     for (int i = 0; i < extra.size(); i++) {
       if (!answer.headers().contains(extra.name(i))) { // the fallback's own fields win
@@ -562,7 +587,7 @@ public final class Forwarder {
       exchange.abort();
       return ForwardOutcome.clientGone(answer.status(), written);
     }
-    return new ForwardOutcome(tag, Outcome.FAILURE, kind, answer.status(), written);
+    return new ForwardOutcome(tag, outcome, kind, answer.status(), written);
   }
 
   /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */

@@ -67,6 +67,20 @@ public final class GuardedFill {
     }
   }
 
+  /** Asks the fill for the response to answer with instead of the origin's 304. */
+  public Optional<CachedResponse> notModified(Headers headers) {
+    if (answered || !active()) {
+      return Optional.empty();
+    }
+    try {
+      Optional<CachedResponse> answer = fill.onNotModified(headers);
+      return answer == null ? Optional.empty() : answer;
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "response fill threw", e);
+      return Optional.empty();
+    }
+  }
+
   /** Tells the fill that no response reached it, unless one did. */
   public void endUnanswered() {
     if (answered || !active()) {
