@@ -19,4 +19,14 @@ public interface PendingResponse {
    * @throws InterruptedException if the waiting thread is interrupted
    */
   Optional<CachedResponse> await() throws InterruptedException;
+
+  /**
+   * Whether, after answering with the response {@link #await()} returned, the executor still
+   * executes the decision, in the background and with an answer nobody reads, so that the
+   * decision's {@link ResponseFill} refreshes what was served ({@code stale-while-revalidate}).
+   * The decision's handle is then completed by that background execution. False by default.
+   */
+  default boolean refreshInBackground() {
+    return false;
+  }
 }

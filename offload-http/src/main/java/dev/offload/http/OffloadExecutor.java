@@ -15,6 +15,7 @@ import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.internal.DiscardingExchange;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
@@ -28,6 +29,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -73,8 +76,10 @@ public final class OffloadExecutor {
   private final TrustedProxies trustedProxies;
   private final Forwarder forwarder;
   private final OffloadHandler offloadHandler;
+  private final Executor backgroundExecutor;
 
   private OffloadExecutor(Builder b) {
+    this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
     this.trustedProxies = b.trustedProxies;
     this.offloadHandler = b.offloadHandler;
@@ -158,7 +163,7 @@ public final class OffloadExecutor {
    * fetching (request coalescing), and answers with it. Returns false when there is none to
    * answer with: the decision is then executed as it is.
    */
-  private static boolean answeredFromPending(ServerExchange exchange, OffloadRequest request,
+  private boolean answeredFromPending(ServerExchange exchange, OffloadRequest request,
       Decision.Holding holding) {
     PendingResponse pending = holding.handle().pendingResponse().orElseThrow();
     Optional<CachedResponse> response;
@@ -174,11 +179,15 @@ public final class OffloadExecutor {
     if (response.isEmpty()) {
       return false;
     }
+    boolean unreadBody = request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
+    if (pending.refreshInBackground() && holding instanceof Decision.Forward forward) {
+      answerThenRefresh(exchange, request, forward, response.get(), unreadBody);
+      return true;
+    }
     new GuardedFill(holding.handle().responseFill()).endUnanswered();
     // the origin was not asked: dropped, which tells its load figures nothing, then served
     holding.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, response.get().status(), 0);
-    boolean unreadBody = request.contentLength().orElse(0L) > 0
-        || request.headers().contains("Transfer-Encoding");
     try {
       serveCached(exchange, new Decision.ServeCached(response.get(), holding.handle()),
           unreadBody);
@@ -186,6 +195,34 @@ public final class OffloadExecutor {
       exchange.abort();
     }
     return true;
+  }
+
+  /**
+   * Answers the client with {@code answer} (a stale response), then forwards in the background,
+   * on the background executor, with an answer nobody reads: the forward's fill refreshes the
+   * cache, and the forward completes its handle as usual.
+   */
+  private void answerThenRefresh(ServerExchange exchange, OffloadRequest request,
+      Decision.Forward forward, CachedResponse answer, boolean unreadBody) {
+    DiscardingExchange background = new DiscardingExchange(exchange, request.headers());
+    try {
+      writeCached(exchange, answer, forward.handle().responseHeaders(), unreadBody);
+    } catch (IOException e) {
+      exchange.abort();
+    }
+    try {
+      backgroundExecutor.execute(() -> {
+        try {
+          forwarder.forward(forward, request, background);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "background refresh failed", e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      new GuardedFill(forward.handle().responseFill()).endUnanswered();
+      forward.handle().tryComplete(Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          Completion.NO_STATUS, 0);
+    }
   }
 
   /**
@@ -346,35 +383,42 @@ public final class OffloadExecutor {
   private static void serveCached(ServerExchange exchange, Decision.ServeCached cached,
       boolean unreadBody) throws IOException {
     DecisionHandle handle = cached.handle();
-    CachedResponse response = cached.response();
-    int status = response.status();
-    long written = 0;
+    int status = cached.response().status();
+    long[] written = {0};
     try {
-      boolean noBody = status == 204 || status == 304;
-      Headers.Builder headers = response.headers().toBuilder();
-      Headers extra = handle.responseHeaders();
-      for (int i = 0; i < extra.size(); i++) {
-        headers.set(extra.name(i), extra.value(i));
-      }
-      exchange.startResponse(status, closingIf(unreadBody, headers), noBody ? -1
-          : response.bodyLength());
-      try (OutputStream out = exchange.responseBody()) {
-        if (!noBody && !exchange.method().equals("HEAD")) {
-          ByteBuffer body = response.body();
-          byte[] chunk = new byte[Math.min(body.remaining(), 16 * 1024)];
-          while (body.hasRemaining()) {
-            int n = Math.min(chunk.length, body.remaining());
-            body.get(chunk, 0, n);
-            out.write(chunk, 0, n);
-            written += n;
-          }
-        }
-      }
-      handle.tryComplete(Outcome.SUCCESS, FailureKind.NONE, status, written);
+      written[0] = writeCached(exchange, cached.response(), handle.responseHeaders(), unreadBody);
+      handle.tryComplete(Outcome.SUCCESS, FailureKind.NONE, status, written[0]);
     } finally {
       // the client left while we wrote
-      handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, status, written);
+      handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, status, written[0]);
     }
+  }
+
+  /** Writes a response from memory with {@code extra} fields set on it; returns the bytes. */
+  private static long writeCached(ServerExchange exchange, CachedResponse response,
+      Headers extra, boolean unreadBody) throws IOException {
+    int status = response.status();
+    long written = 0;
+    boolean noBody = status == 204 || status == 304;
+    Headers.Builder headers = response.headers().toBuilder();
+    for (int i = 0; i < extra.size(); i++) {
+      headers.set(extra.name(i), extra.value(i));
+    }
+    exchange.startResponse(status, closingIf(unreadBody, headers), noBody ? -1
+        : response.bodyLength());
+    try (OutputStream out = exchange.responseBody()) {
+      if (!noBody && !exchange.method().equals("HEAD")) {
+        ByteBuffer body = response.body();
+        byte[] chunk = new byte[Math.min(body.remaining(), 16 * 1024)];
+        while (body.hasRemaining()) {
+          int n = Math.min(chunk.length, body.remaining());
+          body.get(chunk, 0, n);
+          out.write(chunk, 0, n);
+          written += n;
+        }
+      }
+    }
+    return written;
   }
 
   private void offload(ServerExchange exchange, OffloadRequest request, Decision.Offload offload)
@@ -409,9 +453,21 @@ public final class OffloadExecutor {
     private final Forwarder.Builder forwarder = Forwarder.builder();
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
+    private Executor backgroundExecutor = Runnable::run;
 
     private Builder(OffloadRouter router) {
       this.router = router;
+    }
+
+    /**
+     * Sets where background work runs: the refresh of a response served stale under {@code
+     * stale-while-revalidate}, a forward whose answer only the edge cache reads. Default: on the
+     * request's thread, once its client was answered. A rejected task is dropped (the stale
+     * response stays until another request refreshes it).
+     */
+    public Builder backgroundExecutor(Executor executor) {
+      this.backgroundExecutor = requireNonNull(executor, "backgroundExecutor");
+      return this;
     }
 
     /**

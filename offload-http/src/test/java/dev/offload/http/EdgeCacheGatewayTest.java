@@ -269,6 +269,42 @@ class EdgeCacheGatewayTest {
   }
 
   @Test
+  void staleWhileRevalidateAnswersStaleThenRefreshesOnTheBackgroundExecutor() throws Exception {
+    FakeTicker ticker = new FakeTicker();
+    Loopback.Backend origin = closing(backend("max-age=60, stale-while-revalidate=30", "v1"));
+    EdgeCache cache = EdgeCache.builder().ticker(ticker).build();
+    OffloadRouter router = OffloadRouter.builder().ticker(ticker)
+        .route("img", Route.get("/img/**"),
+            CdnStrategy.edgeCache(cache).from(Backend.of("static", origin.uri())))
+        .build();
+    java.util.concurrent.BlockingQueue<Runnable> background =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    Gateway.Running gw = closing(server.start(
+        OffloadExecutor.builder(router).backgroundExecutor(background::add).build(),
+        Gateway.Host.answering("host")));
+    get(gw, "/img/a.png");
+    ticker.advance(Duration.ofSeconds(70));
+    origin.responder = ex -> {
+      ex.getResponseHeaders().set("Cache-Control", "max-age=60");
+      Loopback.respond(ex, 200, "v2".getBytes(UTF_8));
+    };
+
+    HttpResponse<String> stale = get(gw, "/img/a.png");
+    assertThat(stale.body()).isEqualTo("v1");
+    assertThat(stale.headers().firstValue("X-Cache-Status")).contains("STALE");
+    assertThat(origin.received).hasSize(1);
+
+    Runnable refresh = background.poll(Loopback.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    assertThat(refresh).isNotNull();
+    refresh.run();
+    assertThat(origin.received).hasSize(2);
+    HttpResponse<String> hit = get(gw, "/img/a.png");
+    assertThat(hit.body()).isEqualTo("v2");
+    assertThat(hit.headers().firstValue("X-Cache-Status")).contains("HIT");
+    assertThat(background).isEmpty();
+  }
+
+  @Test
   void concurrentMissesForOneUrlMakeOneOriginRequest() throws Exception {
     int clients = 200;
     int waitingBeforeTheOriginAnswers = 100; // Jetty's pool (200 threads) must not run dry

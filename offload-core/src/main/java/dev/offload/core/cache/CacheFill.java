@@ -60,9 +60,7 @@ final class CacheFill implements ResponseFill {
       return Optional.empty();
     }
     cache.record(CacheStatus.STALE);
-    CachedResponse response = stale.response;
-    return Optional.of(response.withHeaders(response.headers().plus(
-        Headers.of("Age", stale.ageSeconds(now), CacheStatus.HEADER, CacheStatus.STALE.name()))));
+    return Optional.of(stale.servedStale(now));
   }
 
   /**

@@ -45,6 +45,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>a stale stored response with validators is revalidated on a backend route: the forward
  *       carries {@code If-None-Match} / {@code If-Modified-Since}, and a 304 from the backend
  *       freshens it and answers from it ({@code REVALIDATED});
+ *   <li>a stale stored response inside its {@code stale-while-revalidate} window on a backend
+ *       route is answered ({@code STALE}) and refreshed once in the background by the executor;
  *   <li>a stale stored response whose {@code stale-if-error} window is open answers instead of
  *       the backend's failure (5xx, unreachable, timeout) on a backend route ({@code STALE});
  *   <li>other methods go to the origin ({@code BYPASS}); a 2xx answer to {@code POST}, {@code
@@ -112,6 +114,10 @@ public final class EdgeCacheStrategy implements CdnStrategy {
       status = method.equals("HEAD") ? status : CacheStatus.BYPASS;
     }
     if (explaining) {
+      if (stored != null && backend != null && refusal == null
+          && stored.usableWhileRevalidating(now)) {
+        context.note("cache.staleWhileRevalidate", "served stale, refreshed in the background");
+      }
       if (refusal == null && cache.running(key, now) != null) {
         context.note("cache.coalesce", "would wait for the fetch already running for this URL");
       }
@@ -128,6 +134,9 @@ public final class EdgeCacheStrategy implements CdnStrategy {
     if (refusal != null) {
       cache.record(status);
       return withStatus(origin(context), status);
+    }
+    if (stored != null && backend != null && stored.usableWhileRevalidating(now)) {
+      return staleWhileRevalidate(key, method, headers, stored, now, context);
     }
     EdgeCache.Fetch running = cache.running(key, now);
     EdgeCache.Fetch fetch = running == null ? cache.tryLead(key, now) : null;
@@ -152,6 +161,41 @@ public final class EdgeCacheStrategy implements CdnStrategy {
       }
     }
     return leader;
+  }
+
+  /**
+   * Serves {@code stored} stale and refreshes it once in the background: the first request to
+   * find it so gets a forward whose pending response is the stale one (the executor answers with
+   * it, then forwards in the background and the fill refreshes the cache); while that refresh
+   * runs, others are answered stale from memory.
+   */
+  private Decision staleWhileRevalidate(CacheKey key, String method, Headers headers,
+      StoredResponse stored, long now, DecisionContext context) {
+    cache.record(CacheStatus.STALE);
+    EdgeCache.Fetch fetch = cache.running(key, now) == null ? cache.tryLead(key, now) : null;
+    if (fetch == null) {
+      return new Decision.ServeCached(stored.servedStale(now),
+          DecisionHandle.create(context.ticker()));
+    }
+    Decision.Forward refresh = BackendLoad.of(backend).forward(context);
+    refresh.handle().fillResponse(new CacheFill(cache, key, method, headers, now, fetch, stored));
+    Headers validators = stored.validators();
+    if (validators.size() > 0) {
+      refresh.handle().setRequestHeaders(validators);
+    }
+    CachedResponse stale = stored.servedStale(now);
+    refresh.handle().waitFor(new PendingResponse() {
+      @Override
+      public Optional<CachedResponse> await() {
+        return Optional.of(stale);
+      }
+
+      @Override
+      public boolean refreshInBackground() {
+        return true;
+      }
+    });
+    return refresh;
   }
 
   /** {@code POST}, {@code PUT}, ...: to the origin; a 2xx to an unsafe method invalidates. */

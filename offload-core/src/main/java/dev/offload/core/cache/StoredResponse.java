@@ -333,6 +333,21 @@ final class StoredResponse {
   }
 
   /**
+   * Whether it may be served stale while it is refreshed in the background now (RFC 5861 {@code
+   * stale-while-revalidate}): stale by less than that window, without {@code must-revalidate}.
+   */
+  boolean usableWhileRevalidating(long nowNanos) {
+    return !mustRevalidate && staleWhileRevalidateNanos > 0
+        && currentAgeNanos(nowNanos) < freshnessNanos + staleWhileRevalidateNanos;
+  }
+
+  /** This response, served stale: with {@code Age} and {@code X-Cache-Status: STALE}. */
+  CachedResponse servedStale(long nowNanos) {
+    return response.withHeaders(response.headers().plus(Headers.of("Age", ageSeconds(nowNanos),
+        CacheStatus.HEADER, CacheStatus.STALE.name())));
+  }
+
+  /**
    * How long, from now, the cache keeps it: until fresh, plus the stale windows it allows, or,
    * when it has validators to be revalidated with, {@code staleRetentionNanos} if that is longer.
    */

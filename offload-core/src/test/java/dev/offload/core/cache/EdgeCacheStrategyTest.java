@@ -203,6 +203,42 @@ class EdgeCacheStrategyTest {
   }
 
   @Test
+  void staleWhileRevalidateServesStaleAndRefreshesOnceInTheBackground() throws Exception {
+    answer(router.decide(get("/img/a.png")), 200,
+        Headers.of("Cache-Control", "max-age=60, stale-while-revalidate=30"), "v1");
+    ticker.advance(Duration.ofSeconds(70));
+
+    Decision refresh = router.decide(get("/img/a.png"));
+    var pending = ((Decision.Forward) refresh).handle().pendingResponse().orElseThrow();
+    assertThat(pending.refreshInBackground()).isTrue();
+    CachedResponse stale = pending.await().orElseThrow();
+    assertThat(body(stale)).isEqualTo("v1");
+    assertThat(stale.headers().first(CacheStatus.HEADER)).contains("STALE");
+    assertThat(stale.headers().first("Age")).contains("70");
+
+    Decision meanwhile = router.decide(get("/img/a.png")); // the refresh runs: no second one
+    assertThat(meanwhile).isInstanceOf(Decision.ServeCached.class);
+    assertThat(((Decision.ServeCached) meanwhile).response().headers().first(CacheStatus.HEADER))
+        .contains("STALE");
+
+    answer(refresh, 200, Headers.of("Cache-Control", "max-age=60"), "v2"); // the background forward
+    Decision hit = router.decide(get("/img/a.png"));
+    assertThat(body(((Decision.ServeCached) hit).response())).isEqualTo("v2");
+    assertThat(counted(CacheStatus.STALE)).isEqualTo(2);
+  }
+
+  @Test
+  void pastTheStaleWhileRevalidateWindowTheRequestWaitsForTheBackend() {
+    answer(router.decide(get("/img/a.png")), 200,
+        Headers.of("Cache-Control", "max-age=60, stale-while-revalidate=30, stale-if-error=60"),
+        "v1");
+    ticker.advance(Duration.ofSeconds(95));
+    Decision expired = router.decide(get("/img/a.png"));
+    assertThat(status(expired)).isEqualTo("EXPIRED");
+    assertThat(((Decision.Forward) expired).handle().pendingResponse()).isEmpty();
+  }
+
+  @Test
   void currentAgeAddsTheAgeFieldAndTheResponseDelay() {
     Decision miss = router.decide(get("/img/a.png"));
     ticker.advance(Duration.ofSeconds(2)); // the origin took 2 s
