@@ -152,7 +152,12 @@ public final class EdgeCacheStrategy implements CdnStrategy {
       return withStatus(origin(context), status);
     }
     cache.record(status);
-    Decision.Holding leader = withStatus(origin(context), status);
+    Decision.Holding leader = withStatus(backend == null
+        // the router may still refuse a pass-through (a non-canonical path) without executing
+        // it: ending the fetch when the handle completes keeps followers from waiting for it
+        ? new Decision.PassThrough(DecisionHandle.create(context.ticker(),
+            completion -> cache.finish(fetch)))
+        : origin(context), status);
     leader.handle().fillResponse(new CacheFill(cache, key, method, headers, now, fetch, stored));
     if (stored != null && backend != null) {
       Headers validators = stored.validators();

@@ -523,6 +523,16 @@ class EdgeCacheStrategyTest {
   }
 
   @Test
+  void aPassThroughTheRouterRefusesDoesNotLeaveAFetchForOthersToWaitFor() {
+    Decision refused = router.decide(get("/static//app.css")); // not canonical: refused
+    assertThat(refused).isInstanceOf(Decision.Reject.class);
+    Decision next = router.decide(get("/static/app.css"));
+    assertThat(((Decision.PassThrough) next).handle().pendingResponse()).isEmpty();
+    assertThat(((Decision.PassThrough) next).handle().responseFill())
+        .isNotSameAs(ResponseFill.NONE);
+  }
+
+  @Test
   void purgesByUrlPrefixAndTag() {
     answer(router.decide(get("/img/a.png")), 200,
         FRESH_60.plus(Headers.of("Surrogate-Key", "product-1 sale")), "a");
