@@ -39,8 +39,10 @@ import java.util.concurrent.ConcurrentMap;
  *
  * <p>Storage is a Caffeine cache bounded by {@link Builder#maximumBytes} (each entry weighs its
  * header fields and body), with Caffeine's clock read from the same Guava ticker; a response is
- * kept while it is fresh plus the stale windows it allows. Concurrent misses for one URL make one
- * origin request (see {@link Builder#coalesceTimeout}).
+ * kept while it is fresh plus the stale windows it allows ({@code stale-while-revalidate}, {@code
+ * stale-if-error}), or {@link Builder#staleRetention} when it has validators to be revalidated
+ * with. Concurrent misses for one URL make one origin request (see {@link
+ * Builder#coalesceTimeout}).
  *
  * <p>Metrics, with a registry: {@value #REQUESTS_METER} (counter; tag {@code result}: each
  * {@link CacheStatus#tag()}), {@value #SIZE_METER} (gauge, bytes) and {@value #EVICTIONS_METER}
