@@ -39,6 +39,14 @@ public final class CachedResponse {
     return new CachedResponse(status, headers, body.clone());
   }
 
+  /**
+   * Returns this response with {@code headers} instead of its own; the body is shared, not
+   * copied (it never changes), so this is cheap for a large body.
+   */
+  public CachedResponse withHeaders(Headers headers) {
+    return new CachedResponse(status, requireNonNull(headers, "headers"), body);
+  }
+
   /** Returns the status code. */
   public int status() {
     return status;

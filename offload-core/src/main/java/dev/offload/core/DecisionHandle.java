@@ -61,6 +61,9 @@ public final class DecisionHandle {
   @SuppressWarnings("unused") // written through COMPLETION
   private volatile Completion completion;
   private volatile Headers responseHeaders = Headers.empty();
+  private volatile ResponseFill responseFill = ResponseFill.NONE;
+  private volatile Headers requestHeaders = Headers.empty();
+  private volatile PendingResponse pending;
 
   private DecisionHandle(Ticker ticker, Listener listener) {
     this.ticker = ticker;
@@ -175,6 +178,52 @@ public final class DecisionHandle {
   /** Returns the header fields the executor sets on the response; empty unless added. */
   public Headers responseHeaders() {
     return responseHeaders;
+  }
+
+  /**
+   * Sets header fields on the request that executing this decision forwards, replacing the
+   * client's fields of the same names (an edge cache's {@code If-None-Match} to revalidate what
+   * it holds). Only a {@link Decision.Forward} sends a request; a pass-through hands the host the
+   * client's request untouched. Call before the decision is executed.
+   */
+  public DecisionHandle setRequestHeaders(Headers headers) {
+    requestHeaders = requestHeaders.plus(requireNonNull(headers, "headers"));
+    return this;
+  }
+
+  /** Returns the fields the forwarder sets on the forwarded request; empty unless set. */
+  public Headers requestHeaders() {
+    return requestHeaders;
+  }
+
+  /**
+   * Sets where the response that executing this decision produces is copied (an edge cache's
+   * fill); the executor calls it as {@link ResponseFill} says. Call before the decision is
+   * executed; replaces an earlier fill.
+   */
+  public DecisionHandle fillResponse(ResponseFill fill) {
+    this.responseFill = requireNonNull(fill, "fill");
+    return this;
+  }
+
+  /** Returns the fill the executor feeds; {@link ResponseFill#NONE} unless set. */
+  public ResponseFill responseFill() {
+    return responseFill;
+  }
+
+  /**
+   * Asks the executor to wait for {@code response}, which another request is fetching, before it
+   * executes this decision, and to answer with it when it arrives. Call before the decision is
+   * executed.
+   */
+  public DecisionHandle waitFor(PendingResponse response) {
+    this.pending = requireNonNull(response, "response");
+    return this;
+  }
+
+  /** Returns the response to wait for before executing the decision, if any. */
+  public Optional<PendingResponse> pendingResponse() {
+    return Optional.ofNullable(pending);
   }
 
   /** Returns whether the handle was completed. */

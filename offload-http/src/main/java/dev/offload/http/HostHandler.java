@@ -2,6 +2,7 @@ package dev.offload.http;
 
 import dev.offload.core.Completion;
 import dev.offload.core.Headers;
+import dev.offload.core.ResponseFill;
 import java.io.IOException;
 
 /**
@@ -16,12 +17,25 @@ import java.io.IOException;
 @FunctionalInterface
 public interface HostHandler<E extends Exception> {
   /**
-   * Runs the host's handler on the exchange.
+   * Runs the host's handler on the exchange, and copies what it answers to {@code fill}: the
+   * head (status, the host's own header fields without {@code responseHeaders}, the body
+   * length) at its first body write or when it returns, then the body, then {@code complete()}
+   * only when the handler returned normally and the body ended as framed, else {@code abort()}.
+   * An adapter that cannot copy the body (a servlet writing through {@code getWriter()}) calls
+   * {@code onNoResponse()} or aborts. With {@link ResponseFill#NONE} it copies nothing and stays
+   * out of the host's way.
    *
    * @param responseHeaders fields to set on the host's response before it is committed
+   * @param fill where to copy the host's answer (an edge cache's fill), or {@link
+   *     ResponseFill#NONE}
    * @return what the host answered
    */
-  HostResponse run(Headers responseHeaders) throws IOException, E;
+  HostResponse run(Headers responseHeaders, ResponseFill fill) throws IOException, E;
+
+  /** Runs the host's handler without copying its answer anywhere. */
+  default HostResponse run(Headers responseHeaders) throws IOException, E {
+    return run(responseHeaders, ResponseFill.NONE);
+  }
 
   /**
    * What the host's handler answered.

@@ -10,10 +10,13 @@ import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
+import dev.offload.core.PendingResponse;
 import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.internal.DiscardingExchange;
+import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
@@ -25,6 +28,9 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
@@ -70,8 +76,10 @@ public final class OffloadExecutor {
   private final TrustedProxies trustedProxies;
   private final Forwarder forwarder;
   private final OffloadHandler offloadHandler;
+  private final Executor backgroundExecutor;
 
   private OffloadExecutor(Builder b) {
+    this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
     this.trustedProxies = b.trustedProxies;
     this.offloadHandler = b.offloadHandler;
@@ -119,6 +127,11 @@ public final class OffloadExecutor {
       return;
     }
     Decision decision = router.decide(request);
+    if (decision instanceof Decision.Holding holding
+        && holding.handle().pendingResponse().isPresent()
+        && answeredFromPending(exchange, request, holding)) {
+      return;
+    }
     if (decision instanceof Decision.PassThrough passThrough) {
       passThrough(passThrough, host);
       return;
@@ -146,6 +159,73 @@ public final class OffloadExecutor {
   }
 
   /**
+   * Waits, bounded by the pending response's own deadline, for the response another request is
+   * fetching (request coalescing), and answers with it. Returns false when there is none to
+   * answer with: the decision is then executed as it is.
+   */
+  private boolean answeredFromPending(ServerExchange exchange, OffloadRequest request,
+      Decision.Holding holding) {
+    PendingResponse pending = holding.handle().pendingResponse().orElseThrow();
+    Optional<CachedResponse> response;
+    try {
+      response = pending.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      response = Optional.empty();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.WARNING, "pending response failed; executing the decision", e);
+      response = Optional.empty();
+    }
+    if (response.isEmpty()) {
+      return false;
+    }
+    boolean unreadBody = request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
+    if (pending.refreshInBackground() && holding instanceof Decision.Forward forward) {
+      answerThenRefresh(exchange, request, forward, response.get(), unreadBody);
+      return true;
+    }
+    new GuardedFill(holding.handle().responseFill()).endUnanswered();
+    // the origin was not asked: dropped, which tells its load figures nothing, then served
+    holding.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, response.get().status(), 0);
+    try {
+      serveCached(exchange, new Decision.ServeCached(response.get(), holding.handle()),
+          unreadBody);
+    } catch (IOException e) {
+      exchange.abort();
+    }
+    return true;
+  }
+
+  /**
+   * Answers the client with {@code answer} (a stale response), then forwards in the background,
+   * on the background executor, with an answer nobody reads: the forward's fill refreshes the
+   * cache, and the forward completes its handle as usual.
+   */
+  private void answerThenRefresh(ServerExchange exchange, OffloadRequest request,
+      Decision.Forward forward, CachedResponse answer, boolean unreadBody) {
+    DiscardingExchange background = new DiscardingExchange(exchange, request.headers());
+    try {
+      writeCached(exchange, answer, forward.handle().responseHeaders(), unreadBody);
+    } catch (IOException e) {
+      exchange.abort();
+    }
+    try {
+      backgroundExecutor.execute(() -> {
+        try {
+          forwarder.forward(forward, request, background);
+        } catch (RuntimeException e) {
+          LOG.log(System.Logger.Level.WARNING, "background refresh failed", e);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      new GuardedFill(forward.handle().responseFill()).endUnanswered();
+      forward.handle().tryComplete(Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          Completion.NO_STATUS, 0);
+    }
+  }
+
+  /**
    * A decision kind this executor does not know: a bug (a kind added without its executor).
    * Fails loudly: logged as an error, answered 500, its handle completed as failed; with
    * assertions on (tests), thrown.
@@ -165,9 +245,11 @@ public final class OffloadExecutor {
   private static <E extends Exception> void passThrough(Decision.PassThrough passThrough,
       HostHandler<E> host) throws IOException, E {
     DecisionHandle handle = passThrough.handle();
+    GuardedFill fill = new GuardedFill(handle.responseFill());
     boolean returned = false;
     try {
-      HostHandler.HostResponse answered = host.run(handle.responseHeaders());
+      HostHandler.HostResponse answered = host.run(handle.responseHeaders(),
+          fill.active() ? fill::onResponse : dev.offload.core.ResponseFill.NONE);
       returned = true;
       int status = answered.status() >= 100 && answered.status() <= 599
           ? answered.status() : Completion.NO_STATUS;
@@ -179,6 +261,8 @@ public final class OffloadExecutor {
       handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, Completion.NO_STATUS, 0);
       throw e;
     } finally {
+      fill.abortIfOpen(); // an adapter that ended its copy already made this a no-op
+      fill.endUnanswered();
       if (!returned) { // the host's handler threw something other than an IOException
         handle.tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, Completion.NO_STATUS, 0);
       }
@@ -299,32 +383,39 @@ public final class OffloadExecutor {
   private static void serveCached(ServerExchange exchange, Decision.ServeCached cached,
       boolean unreadBody) throws IOException {
     DecisionHandle handle = cached.handle();
-    CachedResponse response = cached.response();
-    int status = response.status();
-    long written = 0;
+    int status = cached.response().status();
+    long[] written = {0};
     try {
-      boolean noBody = status == 204 || status == 304;
-      Headers.Builder headers =
-          response.headers().overriddenBy(handle.responseHeaders()).toBuilder();
-      exchange.startResponse(status, closingIf(unreadBody, headers), noBody ? -1
-          : response.bodyLength());
-      try (OutputStream out = exchange.responseBody()) {
-        if (!noBody && !exchange.method().equals("HEAD")) {
-          ByteBuffer body = response.body();
-          byte[] chunk = new byte[Math.min(body.remaining(), 16 * 1024)];
-          while (body.hasRemaining()) {
-            int n = Math.min(chunk.length, body.remaining());
-            body.get(chunk, 0, n);
-            out.write(chunk, 0, n);
-            written += n;
-          }
-        }
-      }
-      handle.tryComplete(Outcome.SUCCESS, FailureKind.NONE, status, written);
+      written[0] = writeCached(exchange, cached.response(), handle.responseHeaders(), unreadBody);
+      handle.tryComplete(Outcome.SUCCESS, FailureKind.NONE, status, written[0]);
     } finally {
       // the client left while we wrote
-      handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, status, written);
+      handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, status, written[0]);
     }
+  }
+
+  /** Writes a response from memory with {@code extra} fields set on it; returns the bytes. */
+  private static long writeCached(ServerExchange exchange, CachedResponse response,
+      Headers extra, boolean unreadBody) throws IOException {
+    int status = response.status();
+    long written = 0;
+    boolean noBody = status == 204 || status == 304;
+    Headers.Builder headers = response.headers().overriddenBy(extra).toBuilder();
+    exchange.startResponse(status, closingIf(unreadBody, headers), noBody ? -1
+        : response.bodyLength());
+    try (OutputStream out = exchange.responseBody()) {
+      if (!noBody && !exchange.method().equals("HEAD")) {
+        ByteBuffer body = response.body();
+        byte[] chunk = new byte[Math.min(body.remaining(), 16 * 1024)];
+        while (body.hasRemaining()) {
+          int n = Math.min(chunk.length, body.remaining());
+          body.get(chunk, 0, n);
+          out.write(chunk, 0, n);
+          written += n;
+        }
+      }
+    }
+    return written;
   }
 
   private void offload(ServerExchange exchange, OffloadRequest request, Decision.Offload offload)
@@ -359,9 +450,21 @@ public final class OffloadExecutor {
     private final Forwarder.Builder forwarder = Forwarder.builder();
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
+    private Executor backgroundExecutor = Runnable::run;
 
     private Builder(OffloadRouter router) {
       this.router = router;
+    }
+
+    /**
+     * Sets where background work runs: the refresh of a response served stale under {@code
+     * stale-while-revalidate}, a forward whose answer only the edge cache reads. Default: on the
+     * request's thread, once its client was answered. A rejected task is dropped (the stale
+     * response stays until another request refreshes it).
+     */
+    public Builder backgroundExecutor(Executor executor) {
+      this.backgroundExecutor = requireNonNull(executor, "backgroundExecutor");
+      return this;
     }
 
     /**

@@ -87,6 +87,7 @@ enum Gateway {
     Probe probe = new Probe();
     var wrapped = OffloadHttpHandler.wrap(executor, ex -> {
       Reply reply = host.handle(received(ex));
+      reply.headers().forEach((name, value) -> ex.getResponseHeaders().set(name, value));
       Loopback.respond(ex, reply.status(), reply.body());
     });
     HttpServer server = HttpServer.create(new InetSocketAddress(Loopback.LOCALHOST, 0), 0);
@@ -129,8 +130,12 @@ enum Gateway {
     }
   }
 
-  /** What the host answers. */
-  record Reply(int status, byte[] body) {}
+  /** What the host answers: a status, header fields and a body. */
+  record Reply(int status, byte[] body, Map<String, String> headers) {
+    Reply(int status, byte[] body) {
+      this(status, body, Map.of());
+    }
+  }
 
   /** A started gateway; closing stops it at once. */
   static final class Running implements AutoCloseable {
@@ -199,6 +204,7 @@ enum Gateway {
       Reply reply = host.handle(new Received(req.getMethod(), target, headers,
           req.getInputStream().readAllBytes()));
       resp.setStatus(reply.status());
+      reply.headers().forEach(resp::setHeader);
       resp.setContentLength(reply.body().length);
       try (OutputStream out = resp.getOutputStream()) {
         out.write(reply.body());

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@link RecordingExchange}: its defaults, its contract checks, and driving the executor. */
 class RecordingExchangeTest {
-  private static final HostHandler<RuntimeException> NO_HOST = headers -> {
+  private static final HostHandler<RuntimeException> NO_HOST = (headers, fill) -> {
     throw new AssertionError("the request was not expected to pass through");
   };
 
@@ -290,7 +290,7 @@ class RecordingExchangeTest {
         .build();
     RecordingExchange exchange = RecordingExchange.get("/page");
 
-    OffloadExecutor.of(router).execute(exchange, (HostHandler<RuntimeException>) headers -> {
+    OffloadExecutor.of(router).execute(exchange, (HostHandler<RuntimeException>) (headers, fill) -> {
       ticker.advance(Duration.ofMillis(40));
       try {
         exchange.startResponse(200, headers.toBuilder().set("Content-Type", "text/plain").build(),

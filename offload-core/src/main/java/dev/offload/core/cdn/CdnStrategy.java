@@ -2,13 +2,15 @@ package dev.offload.core.cdn;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.CachedResponse;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionContext;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
-import dev.offload.core.CachedResponse;
+import dev.offload.core.cache.EdgeCache;
+import dev.offload.core.cache.EdgeCacheStrategy;
 import java.net.URI;
 
 /**
@@ -114,5 +116,19 @@ public interface CdnStrategy extends OffloadStrategy {
         return "CdnStrategy.serve(" + response + ")";
       }
     };
+  }
+
+  /**
+   * Returns a strategy that answers from {@code cache} what it holds fresh for the request, and
+   * otherwise lets the host's own handler answer and fills the cache from that answer when the
+   * rules of RFC 9111 allow it; {@link EdgeCacheStrategy#from} fills from a backend instead.
+   *
+   * <pre>{@code
+   * .route(Route.get("/img/**"), CdnStrategy.edgeCache(cache).from(staticBackend))
+   * .route(Route.get("/static/**"), CdnStrategy.edgeCache(cache))
+   * }</pre>
+   */
+  static EdgeCacheStrategy edgeCache(EdgeCache cache) {
+    return EdgeCacheStrategy.of(cache);
   }
 }

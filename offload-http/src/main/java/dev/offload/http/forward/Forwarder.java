@@ -3,6 +3,9 @@ package dev.offload.http.forward;
 import static java.util.Objects.requireNonNull;
 
 import dev.offload.core.Backend;
+import dev.offload.core.BodySink;
+import dev.offload.core.CachedResponse;
+import dev.offload.core.Completion;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
@@ -14,6 +17,7 @@ import dev.offload.core.internal.Settings;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
 import dev.offload.http.internal.ForwardedRequestHeaders;
+import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.MaxForwards;
 import dev.offload.http.internal.Problem;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,7 +25,9 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.time.Duration;
+import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Authenticator;
@@ -244,9 +250,12 @@ public final class Forwarder {
     DecisionHandle handle = forward.handle();
     AtomicInteger activeCount = metrics == null ? null : metrics.started(backend);
     ForwardOutcome outcome = ForwardOutcome.ERROR;
+    GuardedFill fill = new GuardedFill(handle.responseFill());
     try {
-      outcome = relay(forward, request, exchange);
+      outcome = relay(forward, request, exchange, fill);
     } finally {
+      fill.abortIfOpen();
+      fill.endUnanswered();
       outcome.completeIfOpen(handle);
       if (metrics != null) {
         long latency = handle.completion().map(c -> c.latencyNanos()).orElse(0L);
@@ -278,6 +287,17 @@ public final class Forwarder {
     } catch (ForwardedRequestHeaders.UnrelayableValueException e) {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
+    Headers decided = forward.handle().requestHeaders();
+    if (decided.size() > 0) { // the decision's fields (a cache's validators) replace the client's
+      Headers.Builder withDecided = headers.toBuilder();
+      for (String name : decided.names()) {
+        withDecided.remove(name);
+      }
+      for (int i = 0; i < decided.size(); i++) {
+        withDecided.add(decided.name(i), decided.value(i));
+      }
+      headers = withDecided.build();
+    }
     long maxForwards = MaxForwards.of(request.method(), request.headers());
     if (maxForwards > 0) {
       headers = headers.toBuilder().set("Max-Forwards", Long.toString(maxForwards - 1)).build();
@@ -287,7 +307,7 @@ public final class Forwarder {
   }
 
   private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,
-      ServerExchange exchange) {
+      ServerExchange exchange, GuardedFill fill) {
     Backend backend = forward.backend();
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
@@ -360,6 +380,16 @@ public final class Forwarder {
         return answered.status() < 0 ? ForwardOutcome.clientGone(-1, 0) : answered;
       }
       FailureKind kind = FailureClassifier.classify(e);
+      String tag = switch (kind) {
+        case CONNECT_TIMEOUT, READ_TIMEOUT -> "timeout";
+        case CONNECT_REFUSED -> "connect_error";
+        default -> "bad_response";
+      };
+      ForwardOutcome stale = answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
+          tag, kind, forward.handle().responseHeaders());
+      if (stale != null) {
+        return stale;
+      }
       return switch (kind) {
         case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
             kind, "backend " + backend.name() + " did not answer in time", false);
@@ -371,7 +401,7 @@ public final class Forwarder {
     }
     try (response) {
       return relayResponse(outgoing, request, exchange, response,
-          forward.handle().responseHeaders());
+          forward.handle().responseHeaders(), fill);
     }
   }
 
@@ -403,12 +433,28 @@ public final class Forwarder {
   }
 
   private ForwardOutcome relayResponse(OutgoingRequest outgoing, OffloadRequest request,
-      ServerExchange exchange, Response response, Headers extra) {
+      ServerExchange exchange, Response response, Headers extra, GuardedFill fill) {
     String backend = outgoing.backend().name();
     int status = response.code();
     if (status < 200 || status > 599) {
       return problem(exchange, 502, "bad_response", Outcome.FAILURE, FailureKind.BAD_RESPONSE,
           "backend " + backend + " sent no valid response", false);
+    }
+    if (status == 304) {
+      // the decision asked the backend to revalidate what the cache holds: answer from it
+      Optional<CachedResponse> revalidated =
+          fill.notModified(ProxyHeaders.response(response.headers()));
+      if (revalidated.isPresent()) {
+        return answerWith(exchange, request, revalidated.get(), extra, "success",
+            Outcome.SUCCESS, FailureKind.NONE);
+      }
+    }
+    if (status >= 500) {
+      ForwardOutcome stale = answerWithFallback(exchange, request, fill, status, "server_error",
+          FailureKind.SERVER_ERROR, extra);
+      if (stale != null) {
+        return stale; // the 5xx body is left unread; closing the response drops its connection
+      }
     }
     okhttp3.Headers received = response.headers();
     boolean head = request.method().equals("HEAD");
@@ -421,8 +467,8 @@ public final class Forwarder {
     } else {
       length = response.body().contentLength();
     }
-    Headers headers = ProxyHeaders.response(received);
-    headers = headers.overriddenBy(extra); // fields the decision adds (admitting guards) win
+    Headers origin = ProxyHeaders.response(received);
+    Headers headers = origin.overriddenBy(extra); // fields the decision adds (guards) win
     try {
       exchange.startResponse(status, headers, length);
     } catch (IOException e) {
@@ -433,7 +479,9 @@ public final class Forwarder {
     Outcome success = serverError ? Outcome.FAILURE : Outcome.SUCCESS;
     FailureKind successKind = serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE;
     String successTag = serverError ? "server_error" : "success";
-    ResponseObserver.BodySink sink = sink(outgoing, status, headers, noBody ? 0 : length);
+    BodySink sink = tee(sink(outgoing, status, headers, noBody ? 0 : length),
+        // the decision's fill sees the origin's fields, not those the decision added
+        fill.onResponse(status, origin, noBody ? 0 : length));
     OutputStream out;
     try {
       out = exchange.responseBody();
@@ -488,26 +536,102 @@ public final class Forwarder {
     }
   }
 
+  /**
+   * Answers with the response the decision's fill offers instead of the origin's failure (a stale
+   * stored response under {@code stale-if-error}); returns null when it offers none. The outcome
+   * still names the backend's failure, so its load and health see it.
+   */
+  private static ForwardOutcome answerWithFallback(ServerExchange exchange,
+      OffloadRequest request, GuardedFill fill, int originStatus, String tag, FailureKind kind,
+      Headers extra) {
+    Optional<CachedResponse> fallback = fill.fallback(originStatus);
+    if (fallback.isEmpty()) {
+      return null;
+    }
+    return answerWith(exchange, request, fallback.get(), extra, tag, Outcome.FAILURE, kind);
+  }
+
+  /** Answers with a response from memory (a fill's), the decision's extra fields added. */
+  private static ForwardOutcome answerWith(ServerExchange exchange, OffloadRequest request,
+      CachedResponse answer, Headers extra, String tag, Outcome outcome, FailureKind kind) {
+    Headers.Builder headers = answer.headers().toBuilder();
+    for (int i = 0; i < extra.size(); i++) {
+      if (!answer.headers().contains(extra.name(i))) { // the fallback's own fields win
+        headers.add(extra.name(i), extra.value(i));
+      }
+    }
+    boolean noBody = answer.status() == 204 || answer.status() == 304;
+    long written = 0;
+    try {
+      exchange.startResponse(answer.status(), headers.build(), noBody ? -1 : answer.bodyLength());
+      try (OutputStream out = exchange.responseBody()) {
+        if (!noBody && !request.method().equals("HEAD")) {
+          ByteBuffer body = answer.body();
+          byte[] chunk = new byte[Math.min(Math.max(body.remaining(), 1), BUFFER_SIZE)];
+          while (body.hasRemaining()) {
+            int n = Math.min(chunk.length, body.remaining());
+            body.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+            written += n;
+          }
+        }
+      }
+    } catch (IOException e) {
+      exchange.abort();
+      return ForwardOutcome.clientGone(answer.status(), written);
+    }
+    return new ForwardOutcome(tag, outcome, kind, answer.status(), written);
+  }
+
+  /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */
+  private static BodySink tee(BodySink a, BodySink b) {
+    if (b == BodySink.NONE) {
+      return a;
+    }
+    if (a == BodySink.NONE) {
+      return b;
+    }
+    return new BodySink() {
+      @Override
+      public void write(byte[] bytes, int offset, int length) {
+        a.write(bytes, offset, length);
+        b.write(bytes, offset, length);
+      }
+
+      @Override
+      public void complete() {
+        a.complete();
+        b.complete();
+      }
+
+      @Override
+      public void abort() {
+        a.abort();
+        b.abort();
+      }
+    };
+  }
+
   /** The observer's sink for this response; a throwing observer observes nothing. */
-  private ResponseObserver.BodySink sink(OutgoingRequest outgoing, int status, Headers headers,
+  private BodySink sink(OutgoingRequest outgoing, int status, Headers headers,
       long length) {
     if (observer == ResponseObserver.NONE) {
-      return ResponseObserver.BodySink.NONE;
+      return BodySink.NONE;
     }
     try {
-      ResponseObserver.BodySink sink = observer.onResponse(outgoing, status, headers, length);
-      return sink == null ? ResponseObserver.BodySink.NONE : new SafeSink(sink);
+      BodySink sink = observer.onResponse(outgoing, status, headers, length);
+      return sink == null ? BodySink.NONE : new SafeSink(sink);
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "response observer threw; not observing " + outgoing, e);
-      return ResponseObserver.BodySink.NONE;
+      return BodySink.NONE;
     }
   }
 
   /** Contains a sink that throws: it is logged, aborted, and observes nothing more. */
-  private static final class SafeSink implements ResponseObserver.BodySink {
-    private ResponseObserver.BodySink delegate;
+  private static final class SafeSink implements BodySink {
+    private BodySink delegate;
 
-    SafeSink(ResponseObserver.BodySink delegate) {
+    SafeSink(BodySink delegate) {
       this.delegate = delegate;
     }
 
@@ -540,8 +664,8 @@ public final class Forwarder {
 
     private void failed(RuntimeException e, boolean abort) {
       LOG.log(System.Logger.Level.WARNING, "response observer's sink threw; ignoring it", e);
-      ResponseObserver.BodySink failed = delegate;
-      delegate = ResponseObserver.BodySink.NONE;
+      BodySink failed = delegate;
+      delegate = BodySink.NONE;
       if (abort) {
         try {
           failed.abort();

@@ -1,11 +1,13 @@
 package dev.offload.http.forward;
 
+import dev.offload.core.BodySink;
 import dev.offload.core.Headers;
 
 /**
  * Sees the responses the forwarder relays, as they are relayed: the place where an edge cache
  * fills from a backend's answer without a second request. The forwarder calls {@link #onResponse}
- * with the head of each response it is about to relay; the returned {@link BodySink} receives a
+ * with the head of each response it is about to relay; the returned {@link BodySink} (the same
+ * sink a decision's {@link dev.offload.core.ResponseFill} hands out) receives a
  * copy of each chunk of the body as it is written to the client, then exactly one of {@link
  * BodySink#complete()} (the body ended as its framing said, and the client got all of it) or
  * {@link BodySink#abort()} (it was cut short, by either side: discard what you kept). The
@@ -35,28 +37,4 @@ public interface ResponseObserver {
    * @param contentLength the body length, or -1 when unknown (chunked)
    */
   BodySink onResponse(OutgoingRequest request, int status, Headers headers, long contentLength);
-
-  /** Receives a copy of a relayed body. Not thread-safe: one response at a time. */
-  interface BodySink {
-    /** Discards everything. */
-    BodySink NONE = new BodySink() {
-      @Override
-      public void write(byte[] bytes, int offset, int length) {}
-
-      @Override
-      public void complete() {}
-
-      @Override
-      public void abort() {}
-    };
-
-    /** Receives the next bytes of the body; {@code bytes} is reused after the call returns. */
-    void write(byte[] bytes, int offset, int length);
-
-    /** The body ended completely: what was written is the whole body. */
-    void complete();
-
-    /** The body was cut short: what was written must not be kept as a whole body. */
-    void abort();
-  }
 }

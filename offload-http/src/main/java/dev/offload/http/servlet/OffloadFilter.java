@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import dev.offload.core.Completion;
 import dev.offload.core.OffloadRouter;
+import dev.offload.core.ResponseFill;
 import dev.offload.http.HostHandler;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.ServerExchange;
@@ -101,7 +102,7 @@ public final class OffloadFilter implements Filter {
     }
     ServletExchange exchange = new ServletExchange(httpRequest, httpResponse);
     boolean[] passedThrough = {false};
-    handler.execute(exchange, responseHeaders -> {
+    handler.execute(exchange, (responseHeaders, fill) -> {
       if (exchange.isAborted()) {
         return new HostHandler.HostResponse(Completion.NO_STATUS, 0); // the abort wins
       }
@@ -114,7 +115,18 @@ public final class OffloadFilter implements Filter {
       for (int i = 0; i < responseHeaders.size(); i++) {
         httpResponse.setHeader(responseHeaders.name(i), responseHeaders.value(i));
       }
-      chain.doFilter(request, response);
+      if (fill == ResponseFill.NONE) {
+        chain.doFilter(request, response);
+        return new HostHandler.HostResponse(httpResponse.getStatus(), 0);
+      }
+      FillingResponse filling = new FillingResponse(httpResponse, fill, responseHeaders);
+      boolean returned = false;
+      try {
+        chain.doFilter(request, filling);
+        returned = true;
+      } finally {
+        filling.end(returned, returned && request.isAsyncStarted());
+      }
       return new HostHandler.HostResponse(httpResponse.getStatus(), 0);
     });
     if (!passedThrough[0] && exchange.isAborted()) {

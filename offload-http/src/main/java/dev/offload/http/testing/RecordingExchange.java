@@ -27,7 +27,7 @@ import java.util.Locale;
  *     .header("Content-Type", "image/png")
  *     .body(png)
  *     .build();
- * executor.execute(exchange, (HostHandler<RuntimeException>) headers -> {
+ * executor.execute(exchange, (HostHandler<RuntimeException>) (headers, fill) -> {
  *   throw new AssertionError("not expected to pass through");
  * });
  * assertThat(exchange.status()).isEqualTo(202);
