@@ -45,11 +45,14 @@ public final class DecisionHandle {
   private static final System.Logger LOG = System.getLogger(DecisionHandle.class.getName());
   private static final Listener IGNORE = completion -> {};
   private static final VarHandle COMPLETION;
+  private static final VarHandle RESPONSE_HEADERS;
 
   static {
     try {
       COMPLETION = MethodHandles.lookup()
           .findVarHandle(DecisionHandle.class, "completion", Completion.class);
+      RESPONSE_HEADERS = MethodHandles.lookup()
+          .findVarHandle(DecisionHandle.class, "responseHeaders", Headers.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -65,10 +68,10 @@ public final class DecisionHandle {
   private volatile Headers requestHeaders = Headers.empty();
   private volatile PendingResponse pending;
 
-  private DecisionHandle(Ticker ticker, Listener listener) {
+  private DecisionHandle(Ticker ticker, Listener listener, long start) {
     this.ticker = ticker;
     this.listener = listener;
-    this.start = ticker.read();
+    this.start = start;
   }
 
   /**
@@ -77,7 +80,23 @@ public final class DecisionHandle {
    * DecisionContext#ticker()}).
    */
   public static DecisionHandle create(Ticker ticker, Listener listener) {
-    return new DecisionHandle(requireNonNull(ticker, "ticker"), requireNonNull(listener, "listener"));
+    requireNonNull(ticker, "ticker");
+    return new DecisionHandle(ticker, requireNonNull(listener, "listener"), ticker.read());
+  }
+
+  /**
+   * Returns a new open handle whose latency is measured on {@code ticker} from {@code
+   * startNanos}, a value the caller just read from that ticker (a strategy that read the clock to
+   * decide saves a second read on the hot path).
+   */
+  public static DecisionHandle createAt(Ticker ticker, long startNanos, Listener listener) {
+    return new DecisionHandle(requireNonNull(ticker, "ticker"),
+        requireNonNull(listener, "listener"), startNanos);
+  }
+
+  /** Returns a handle that holds nothing, measured on {@code ticker} from {@code startNanos}. */
+  public static DecisionHandle createAt(Ticker ticker, long startNanos) {
+    return createAt(ticker, startNanos, IGNORE);
   }
 
   /**
@@ -170,9 +189,14 @@ public final class DecisionHandle {
    * Adds header fields for the response that executing this decision produces (the router adds
    * those that admitting guards asked for). Call before the decision is executed.
    */
-  public synchronized DecisionHandle addResponseHeaders(Headers headers) {
-    responseHeaders = responseHeaders.plus(headers);
-    return this;
+  public DecisionHandle addResponseHeaders(Headers headers) {
+    requireNonNull(headers, "headers");
+    while (true) { // lock-free: concurrent adds are all kept
+      Headers current = responseHeaders;
+      if (RESPONSE_HEADERS.compareAndSet(this, current, current.plus(headers))) {
+        return this;
+      }
+    }
   }
 
   /** Returns the header fields the executor sets on the response; empty unless added. */

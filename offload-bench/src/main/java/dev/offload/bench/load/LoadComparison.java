@@ -5,9 +5,11 @@ import com.sun.net.httpserver.HttpServer;
 import dev.offload.core.Backend;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
+import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.OffloadExecutor;
+import dev.offload.http.forward.Forwarder;
 import dev.offload.http.jdk.OffloadHttpHandler;
 import java.io.IOException;
 import java.io.InputStream;
@@ -49,6 +51,8 @@ import okhttp3.OkHttpClient;
 public final class LoadComparison {
   private static final int SERVER_THREADS = 64;
   private static final byte[] BODY = "x".repeat(1024).getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ASSET = ("body{margin:0}\n" + "p{color:#333}\n".repeat(300))
+      .substring(0, 4096).getBytes(StandardCharsets.US_ASCII);
 
   private LoadComparison() {}
 
@@ -81,10 +85,23 @@ public final class LoadComparison {
           .build();
       HttpServer hostWrapped = start(OffloadHttpHandler.wrap(passThrough, host), closers);
 
+      // static content: a 4 KiB asset from the host's memory, from our edge cache in front of
+      // the same handler (filled by the first request, then hits), and from nginx's disk
+      HttpServer assetHost = start(LoadComparison::answerAsset, closers);
+      EdgeCache cache = EdgeCache.builder().maximumBytes(16 << 20).build();
+      OffloadRouter edge = OffloadRouter.builder()
+          .route("static", Route.get("/static/**"), CdnStrategy.edgeCache(cache))
+          .build();
+      HttpServer assetEdge = start(OffloadHttpHandler.wrap(edge, LoadComparison::answerAsset),
+          closers);
+
       Map<String, String> arms = new LinkedHashMap<>();
       arms.put("direct", url(backend));
       arms.put("gateway", url(gateway));
-      Integer nginxPort = startNginx(backend.getAddress().getPort(), closers);
+      Path www = Files.createTempDirectory("offload-www");
+      Files.createDirectories(www.resolve("static"));
+      Files.write(www.resolve("static").resolve("asset.css"), ASSET);
+      Integer nginxPort = startNginx(backend.getAddress().getPort(), www, closers);
       if (nginxPort != null) {
         arms.put("nginx", "http://127.0.0.1:" + nginxPort + "/hello");
       } else {
@@ -92,6 +109,11 @@ public final class LoadComparison {
       }
       arms.put("host", url(hostAlone));
       arms.put("host+offload", url(hostWrapped));
+      arms.put("asset host", assetUrl(assetHost.getAddress().getPort()));
+      arms.put("asset edge", assetUrl(assetEdge.getAddress().getPort()));
+      if (nginxPort != null) {
+        arms.put("asset nginx", assetUrl(nginxPort));
+      }
 
       System.out.printf("java %s, %d rounds x %d s per arm, wrk -t1%n",
           System.getProperty("java.version"), rounds, seconds);
@@ -133,6 +155,8 @@ public final class LoadComparison {
     row("gateway / direct backend", c32, c1, "gateway", "direct");
     row("nginx proxy_pass / direct backend", c32, c1, "nginx", "direct");
     row("host+offload pass-through / host alone", c32, c1, "host+offload", "host");
+    row("4 KiB asset: edge cache hit / host from memory", c32, c1, "asset edge", "asset host");
+    row("4 KiB asset: edge cache hit / nginx static file", c32, c1, "asset edge", "asset nginx");
   }
 
   private static void row(String label, Map<String, List<Result>> c32, Map<String, List<Result>> c1,
@@ -217,6 +241,24 @@ public final class LoadComparison {
     }
   }
 
+  /** A 4 KiB stylesheet from memory, cacheable for an hour: what a host serves as static. */
+  private static void answerAsset(com.sun.net.httpserver.HttpExchange exchange)
+      throws IOException {
+    try (InputStream in = exchange.getRequestBody()) {
+      in.transferTo(OutputStream.nullOutputStream());
+    }
+    exchange.getResponseHeaders().set("Content-Type", "text/css");
+    exchange.getResponseHeaders().set("Cache-Control", "public, max-age=3600");
+    exchange.sendResponseHeaders(200, ASSET.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(ASSET);
+    }
+  }
+
+  private static String assetUrl(int port) {
+    return "http://127.0.0.1:" + port + "/static/asset.css";
+  }
+
   private static HttpServer start(HttpHandler handler, List<AutoCloseable> closers)
       throws IOException {
     HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 1024);
@@ -261,11 +303,15 @@ public final class LoadComparison {
     dispatcher.setMaxRequestsPerHost(SERVER_THREADS * 4);
     return new OkHttpClient.Builder()
         .dispatcher(dispatcher)
-        .connectionPool(new ConnectionPool(SERVER_THREADS, 5, TimeUnit.MINUTES))
+        // idle connections kept for less than the JDK server keeps them (30 s): the arms run in
+        // turn, so the backend may sit idle between two gateway arms for longer than that
+        .connectionPool(new ConnectionPool(SERVER_THREADS, Forwarder.DEFAULT_KEEP_ALIVE_SECONDS,
+            TimeUnit.SECONDS))
         .build();
   }
 
-  private static Integer startNginx(int backendPort, List<AutoCloseable> closers) throws Exception {
+  private static Integer startNginx(int backendPort, Path www, List<AutoCloseable> closers)
+      throws Exception {
     String nginx = findTool("nginx", "/usr/sbin/nginx");
     if (nginx == null) {
       return null;
@@ -293,6 +339,10 @@ public final class LoadComparison {
           upstream backend { server 127.0.0.1:%2$d; keepalive 64; }
           server {
             listen 127.0.0.1:%3$d;
+            location /static/ {
+              root %4$s;
+              add_header Cache-Control "public, max-age=3600";
+            }
             location / {
               proxy_pass http://backend;
               proxy_http_version 1.1;
@@ -300,7 +350,7 @@ public final class LoadComparison {
             }
           }
         }
-        """.formatted(dir, backendPort, port);
+        """.formatted(dir, backendPort, port, www);
     Path confFile = dir.resolve("nginx.conf");
     Files.writeString(confFile, conf);
     Process process = new ProcessBuilder(nginx, "-c", confFile.toString(), "-p", dir.toString())

@@ -101,7 +101,7 @@ public final class EdgeCacheStrategy implements CdnStrategy {
       } else {
         cache.record(CacheStatus.HIT);
       }
-      DecisionHandle handle = DecisionHandle.create(context.ticker());
+      DecisionHandle handle = DecisionHandle.createAt(context.ticker(), now);
       handle.addResponseHeaders(stored.hitFields(now));
       return new Decision.ServeCached(notModified ? stored.notModified : stored.response, handle);
     }

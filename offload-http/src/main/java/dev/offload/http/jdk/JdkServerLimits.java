@@ -163,7 +163,7 @@ public final class JdkServerLimits {
     }
     if (createdWithoutDeadline()) {
       unsafe.add("an HttpServer runs without a request deadline: " + MAX_REQUEST_TIME
-          + " was set after the JDK read its settings");
+          + " was not set when the JDK read its settings (at the JVM's first HttpServer)");
     }
     return unsafe;
   }
