@@ -8,6 +8,7 @@ import dev.offload.core.Guard;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
+import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.OffloadExecutor;
@@ -29,6 +30,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A live gateway on loopback: a host application on the JDK {@code HttpServer}, wrapped with
@@ -62,11 +64,21 @@ public final class GatewayDemo {
         .route("static", Route.get("/static/**"),
             CdnStrategy.redirectTo(URI.create("https://cdn.example.com")))
         .route("orders", Route.prefix("/api/orders"), FailoverStrategy.to(orders))
+        // answered from memory after the first request, which fills it from the host's handler
+        .route("img", Route.get("/img/**"), CdnStrategy.edgeCache(
+            EdgeCache.builder().maximumBytes(8 << 20).meterRegistry(registry).build()))
         .build();
     OffloadExecutor executor = OffloadExecutor.builder(router).meterRegistry(registry).build();
 
-    HttpHandler hostApp = exchange -> respond(exchange, 200, "text/plain",
-        "hello from the host application: " + exchange.getRequestURI());
+    AtomicInteger hostCalls = new AtomicInteger();
+    HttpHandler hostApp = exchange -> {
+      hostCalls.incrementAndGet();
+      if (exchange.getRequestURI().getPath().startsWith("/img/")) {
+        exchange.getResponseHeaders().set("Cache-Control", "public, max-age=60");
+      }
+      respond(exchange, 200, "text/plain",
+          "hello from the host application: " + exchange.getRequestURI());
+    };
     HttpServer gateway = server(threads, OffloadHttpHandler.wrap(executor, hostApp));
     String base = "http://127.0.0.1:" + gateway.getAddress().getPort();
     out.println("gateway on " + base + ", orders backend on " + orders.instances().get(0));
@@ -78,14 +90,17 @@ public final class GatewayDemo {
         .build();
     try {
       for (String path : List.of("/static/app.css?v=3", "/api/orders?page=2", "/index.html",
-          "/admin/stats", "/static/%2e%2e/%2e%2e/etc/passwd")) {
+          "/img/logo.png", "/img/logo.png", "/admin/stats", "/static/%2e%2e/%2e%2e/etc/passwd")) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
             .header("X-Forwarded-For", "6.6.6.6") // spoofed: dropped, the peer is not trusted
             .timeout(Duration.ofSeconds(10))
             .build();
         HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
         out.println("GET " + path + "  ->  " + response.statusCode()
-            + response.headers().firstValue("Location").map(l -> "  Location: " + l).orElse(""));
+            + response.headers().firstValue("Location").map(l -> "  Location: " + l).orElse("")
+            + response.headers().firstValue("X-Cache-Status").map(c -> "  X-Cache-Status: " + c)
+                .orElse("")
+            + "  (host handler calls so far: " + hostCalls.get() + ")");
         out.println("  body: " + response.body().strip());
         out.println(indent(router.explain(OffloadRequest.get(path).build()).toString()));
         out.println();

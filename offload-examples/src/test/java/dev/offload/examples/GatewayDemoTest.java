@@ -10,12 +10,14 @@ import org.junit.jupiter.api.Test;
 class GatewayDemoTest {
 
   @Test
-  void demoGatewayRedirectsForwardsPassesThroughAndRejects() throws Exception {
+  void demoGatewayRedirectsForwardsPassesThroughAnswersFromTheEdgeCacheAndRejects() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     GatewayDemo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String out = bytes.toString(StandardCharsets.UTF_8);
     assertThat(out)
         .contains("GET /static/app.css?v=3  ->  302  Location: https://cdn.example.com/static/app.css?v=3")
+        .contains("GET /img/logo.png  ->  200  X-Cache-Status: MISS  (host handler calls so far: 2)")
+        .contains("GET /img/logo.png  ->  200  X-Cache-Status: HIT  (host handler calls so far: 2)")
         .contains("GET /api/orders?page=2  ->  200")
         .contains("\"seenPath\":\"/api/orders\"")
         .contains("\"seenForwardedFor\":\"127.0.0.1\"")
