@@ -7,6 +7,8 @@ import dev.offload.core.AttributeKey;
 import dev.offload.core.CredentialHeader;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.Route;
+import java.net.Inet4Address;
+import java.net.InetAddress;
 import java.util.List;
 
 /**
@@ -38,7 +40,18 @@ public interface KeyResolver {
    * {@code X-Forwarded-For} from an untrusted peer never changes it. Never null.
    */
   static KeyResolver clientAddress() {
-    return request -> "ip:" + InetAddresses.toAddrString(request.clientAddress());
+    return request -> addressKey(request.clientAddress());
+  }
+
+  /** {@code ip:} and the address as {@link InetAddresses#toAddrString} writes it; IPv4 faster. */
+  private static String addressKey(InetAddress address) {
+    if (address instanceof Inet4Address) {
+      byte[] b = address.getAddress();
+      return new StringBuilder(18).append("ip:")
+          .append(b[0] & 0xff).append('.').append(b[1] & 0xff).append('.')
+          .append(b[2] & 0xff).append('.').append(b[3] & 0xff).toString();
+    }
+    return "ip:" + InetAddresses.toAddrString(address);
   }
 
   /**

@@ -89,6 +89,8 @@ public final class RateLimit implements Guard {
   public static final String DEFAULT_NAME = "rate-limit";
 
   private static final String LIMITED_REASON = "rate limit exceeded";
+  /** Admitted verdicts kept per policy, by tokens remaining (a power of two). */
+  private static final int CACHED_VERDICTS = 64;
 
   private final String name;
   private final RateLimitPolicy[] policies;
@@ -107,6 +109,7 @@ public final class RateLimit implements Guard {
   private final Counter shadowLimited;
   private final Counter evictedCounter;
   private final String description;
+  private final Admitted[][] admittedVerdicts;
 
   private RateLimit(Builder b) {
     this.name = b.name;
@@ -127,6 +130,8 @@ public final class RateLimit implements Guard {
           .append(";w=").append(p.window().getSeconds());
     }
     this.policyField = field.toString();
+    this.admittedVerdicts = new Admitted[policies.length][CACHED_VERDICTS];
+    newBucket(""); // Bucket4j's own checks fail the build, not the first request
     this.buckets = Caffeine.newBuilder()
         .maximumSize(b.maxBuckets)
         .expireAfterAccess(b.idleTimeout(policies))
@@ -179,7 +184,9 @@ public final class RateLimit implements Guard {
     }
     String k = key.resolve(request);
     if (k == null) {
-      context.note(name + ".key", "none: not limited");
+      if (context.explaining()) {
+        context.note(name + ".key", "none: not limited");
+      }
       return GuardVerdict.admit();
     }
     long n = cost.applyAsLong(request);
@@ -214,10 +221,7 @@ public final class RateLimit implements Guard {
     }
     if (probe.isConsumed()) {
       count(admitted);
-      return responseHeaders
-          ? GuardVerdict.admit().withResponseHeaders(
-              Headers.of("RateLimit", field(least, remaining), "RateLimit-Policy", policyField))
-          : GuardVerdict.admit();
+      return responseHeaders ? admitted(least, remaining) : GuardVerdict.admit();
     }
     if (shadow) {
       count(shadowLimited);
@@ -274,8 +278,30 @@ public final class RateLimit implements Guard {
       builder.addLimit(limit -> limit.capacity(p.burst()).refillGreedy(p.quota(), p.window())
           .id(p.name()));
     }
-    return builder.withCustomTimePrecision(new TickerTimeMeter(ticker)).build();
+    Ticker clock = ticker != null ? ticker : Ticker.systemTicker();
+    return builder.withCustomTimePrecision(new TickerTimeMeter(clock)).build();
   }
+
+  /**
+   * The admitted verdict with its fields, which depend only on the policy and the tokens left:
+   * kept in a small direct-mapped table, so a client below its limit (whose bucket stays at the
+   * same level) costs no allocation. Racy by design: entries are immutable, a lost write only
+   * means building one again.
+   */
+  private GuardVerdict admitted(int policy, long remaining) {
+    Admitted[] slots = admittedVerdicts[policy];
+    int slot = (int) (remaining & (CACHED_VERDICTS - 1));
+    Admitted cached = slots[slot];
+    if (cached != null && cached.remaining == remaining) {
+      return cached.verdict;
+    }
+    GuardVerdict verdict = GuardVerdict.admit().withResponseHeaders(
+        Headers.of("RateLimit", field(policy, remaining), "RateLimit-Policy", policyField));
+    slots[slot] = new Admitted(remaining, verdict);
+    return verdict;
+  }
+
+  private record Admitted(long remaining, GuardVerdict verdict) {}
 
   private String field(int policy, long remaining) {
     RateLimitPolicy p = policies[policy];

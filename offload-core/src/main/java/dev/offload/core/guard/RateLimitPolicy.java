@@ -41,6 +41,10 @@ public record RateLimitPolicy(String name, long quota, Duration window, long bur
     if (window.getNano() != 0) {
       throw new IllegalArgumentException("window must be whole seconds, got " + window);
     }
+    if (quota > window.toNanos()) {
+      throw new IllegalArgumentException("quota must be at most one token per nanosecond of the"
+          + " window (" + window.toNanos() + "), got " + quota);
+    }
     if (burst < quota) {
       throw new IllegalArgumentException(
           "burst must be at least the quota (" + quota + "), got " + burst);

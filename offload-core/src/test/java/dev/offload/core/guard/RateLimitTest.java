@@ -373,6 +373,9 @@ class RateLimitTest {
         .hasMessage("window must be whole seconds, got PT1.5S");
     assertThatThrownBy(() -> RateLimitPolicy.of("x", 1, Duration.ZERO))
         .hasMessage("window must be positive, got PT0S");
+    assertThatThrownBy(() -> perSecond(1_000_000_001L))
+        .hasMessage("quota must be at most one token per nanosecond of the window (1000000000),"
+            + " got 1000000001");
     assertThatThrownBy(() -> perSecond(5).withBurst(4))
         .hasMessage("burst must be at least the quota (5), got 4");
     assertThatThrownBy(() -> RateLimitPolicy.of("a\"b", 1, Duration.ofSeconds(1)))
