@@ -282,6 +282,14 @@ public final class Route {
     }
   }
 
+  /**
+   * Returns whether this route takes {@code request}, as the router would decide it: for a guard
+   * that applies to some routes only (a guard runs before routes are chosen).
+   */
+  public boolean matches(OffloadRequest request) {
+    return matcher.matches(requireNonNull(request, "request"));
+  }
+
   /** Returns a description such as {@code GET|HEAD /static/**}. */
   @Override
   public String toString() {
