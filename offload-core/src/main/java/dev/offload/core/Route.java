@@ -282,6 +282,14 @@ public final class Route {
     }
   }
 
+  /**
+   * Returns whether {@code request} matches this route, as the router would test it (for a
+   * guard that applies a rule to some routes only).
+   */
+  public boolean matches(OffloadRequest request) {
+    return matcher.matches(requireNonNull(request, "request"));
+  }
+
   /** Returns a description such as {@code GET|HEAD /static/**}. */
   @Override
   public String toString() {
