@@ -15,7 +15,7 @@ import dev.offload.core.OffloadRequest;
  *
  * <p>Like a guard, it runs inside {@code OffloadRouter.decide}: it must not do I/O or block,
  * must be thread-safe, and reads time only from the context (or an injected clock). Ready
- * implementations: {@link ApiKeyAuthenticator}.
+ * implementations: {@link ApiKeyAuthenticator}, {@link JwtAuthenticator}.
  */
 @FunctionalInterface
 public interface Authenticator {
