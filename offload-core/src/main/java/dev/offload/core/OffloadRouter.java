@@ -150,6 +150,7 @@ public final class OffloadRouter {
     OffloadRequest admitted = request;
     Headers guardHeaders = null;
     Headers guardRequestHeaders = null;
+    List<DeferredCheck> deferred = null;
     for (int i = 0; i < guards.length; i++) {
       CompiledGuard guard = guards[i];
       Context context = trace == null ? guard.context : trace.context(guard.name, ticker);
@@ -184,6 +185,12 @@ public final class OffloadRouter {
         guardHeaders = guardHeaders == null
             ? verdict.responseHeaders() : guardHeaders.plus(verdict.responseHeaders());
       }
+      if (verdict.deferredCheck().isPresent()) {
+        if (deferred == null) {
+          deferred = new ArrayList<>(2);
+        }
+        deferred.add(verdict.deferredCheck().get());
+      }
       if (verdict.requestHeaders().size() > 0) {
         guardRequestHeaders = guardRequestHeaders == null
             ? verdict.requestHeaders() : guardRequestHeaders.plus(verdict.requestHeaders());
@@ -201,8 +208,9 @@ public final class OffloadRouter {
         trace.strategy = "otherwise: " + otherwise.describe();
       }
       Context context = trace == null ? otherwiseContext : trace.context(NO_ROUTE, ticker);
-      Decision decision = withGuards(run(otherwise, NO_ROUTE, admitted, context, trace),
-          guardHeaders, guardRequestHeaders, request, admitted);
+      Decision decision = withDeferred(withGuards(
+          run(otherwise, NO_ROUTE, admitted, context, trace),
+          guardHeaders, guardRequestHeaders, request, admitted), deferred, trace);
       return finish(0, canonicalPassThrough(decision, admitted, trace), start, trace);
     }
     CompiledRoute route = routes[matched];
@@ -211,8 +219,9 @@ public final class OffloadRouter {
       trace.strategy = route.strategy.describe();
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
-    Decision decision = withGuards(run(route.strategy, route.name, admitted, context, trace),
-        guardHeaders, guardRequestHeaders, request, admitted);
+    Decision decision = withDeferred(withGuards(
+        run(route.strategy, route.name, admitted, context, trace),
+        guardHeaders, guardRequestHeaders, request, admitted), deferred, trace);
     return finish(routeSlotBase + matched, canonicalPassThrough(decision, admitted, trace), start,
         trace);
   }
@@ -336,6 +345,33 @@ public final class OffloadRouter {
     } else if (decision instanceof Decision.Redirect redirect) {
       return new Decision.Redirect(redirect.status(), redirect.location(),
           redirect.headers().plus(headers));
+    }
+    return decision;
+  }
+
+  /**
+   * Has the executor run the guards' deferred checks before it executes a holding decision
+   * (ahead of a pending response a strategy attached). A redirect cannot wait: refused, closed.
+   */
+  private static Decision withDeferred(Decision decision, List<DeferredCheck> deferred,
+      Trace trace) {
+    if (deferred == null) {
+      return decision;
+    }
+    if (decision instanceof Decision.Holding holding) {
+      DecisionHandle handle = holding.handle();
+      handle.waitFor(new DeferredChecks(deferred, handle, handle.pendingResponse().orElse(null)));
+      if (trace != null) {
+        trace.strategy = trace.strategy + ", after " + deferred.size() + " deferred guard check(s)";
+      }
+      return decision;
+    }
+    if (decision instanceof Decision.Redirect) {
+      String reason = "a redirect cannot wait for a guard's deferred check";
+      if (trace != null) {
+        trace.strategy = trace.strategy + ", refused: " + reason;
+      }
+      return Decision.reject(500, reason);
     }
     return decision;
   }
