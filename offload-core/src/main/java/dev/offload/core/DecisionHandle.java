@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -66,6 +68,7 @@ public final class DecisionHandle {
   private volatile Headers responseHeaders = Headers.empty();
   private volatile ResponseFill responseFill = ResponseFill.NONE;
   private volatile Headers requestHeaders = Headers.empty();
+  private volatile Map<AttributeKey<?>, Object> attributes = Map.of();
   private volatile PendingResponse pending;
 
   private DecisionHandle(Ticker ticker, Listener listener, long start) {
@@ -206,8 +209,9 @@ public final class DecisionHandle {
 
   /**
    * Sets header fields on the request that executing this decision forwards, replacing the
-   * client's fields of the same names (an edge cache's {@code If-None-Match} to revalidate what
-   * it holds). Only a {@link Decision.Forward} sends a request; a pass-through hands the host the
+   * client's fields of the same names and their underscore look-alikes ({@code X_Auth_Subject}
+   * for {@code X-Auth-Subject}), matched case-insensitively (an edge cache's {@code
+   * If-None-Match} to revalidate what it holds, the identity an authentication guard admitted). Only a {@link Decision.Forward} sends a request; a pass-through hands the host the
    * client's request untouched. Call before the decision is executed.
    */
   public DecisionHandle setRequestHeaders(Headers headers) {
@@ -218,6 +222,26 @@ public final class DecisionHandle {
   /** Returns the fields the forwarder sets on the forwarded request; empty unless set. */
   public Headers requestHeaders() {
     return requestHeaders;
+  }
+
+  /**
+   * Attaches an attribute for whoever executes this decision: the router puts here what
+   * admitting guards attached (the identity), and on a pass-through the executor hands each to
+   * the host's request as a server attribute named {@link AttributeKey#name()}. Call before the
+   * decision is executed.
+   */
+  public synchronized <T> DecisionHandle putAttribute(AttributeKey<T> key, T value) {
+    requireNonNull(key, "key");
+    requireNonNull(value, "value");
+    Map<AttributeKey<?>, Object> copy = new LinkedHashMap<>(attributes);
+    copy.put(key, key.type().cast(value));
+    attributes = Map.copyOf(copy);
+    return this;
+  }
+
+  /** Returns the attributes attached with {@link #putAttribute}; empty unless put. */
+  public Map<AttributeKey<?>, Object> attributes() {
+    return attributes;
   }
 
   /**

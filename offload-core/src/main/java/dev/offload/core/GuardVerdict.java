@@ -14,23 +14,28 @@ import java.util.Optional;
  * }</pre>
  */
 public final class GuardVerdict {
-  private static final GuardVerdict ADMIT = new GuardVerdict(null, null, null, Headers.empty());
+  private static final GuardVerdict ADMIT =
+      new GuardVerdict(null, null, null, Headers.empty(), Headers.empty(), null);
 
   private final Decision.Reject reject;
   private final AttributeKey<?> key;
   private final Object value;
   private final Headers responseHeaders;
+  private final Headers requestHeaders;
+  private final DeferredCheck deferred;
 
   private GuardVerdict(Decision.Reject reject, AttributeKey<?> key, Object value,
-      Headers responseHeaders) {
+      Headers responseHeaders, Headers requestHeaders, DeferredCheck deferred) {
     this.reject = reject;
     this.key = key;
     this.value = value;
     this.responseHeaders = responseHeaders;
+    this.requestHeaders = requestHeaders;
+    this.deferred = deferred;
   }
 
   private GuardVerdict(Decision.Reject reject, AttributeKey<?> key, Object value) {
-    this(reject, key, value, Headers.empty());
+    this(reject, key, value, Headers.empty(), Headers.empty(), null);
   }
 
   /**
@@ -48,12 +53,61 @@ public final class GuardVerdict {
       throw new IllegalStateException(
           "a denial carries its headers in its Reject; withResponseHeaders is for admissions");
     }
-    return new GuardVerdict(null, key, value, responseHeaders.plus(headers));
+    return new GuardVerdict(null, key, value, responseHeaders.plus(headers), requestHeaders,
+        deferred);
   }
 
   /** Returns the headers to add to the admitted request's response; empty by default. */
   public Headers responseHeaders() {
     return responseHeaders;
+  }
+
+  /**
+   * Returns this admission with {@code headers} set on the request a {@link Decision.Forward}
+   * sends to the backend (the identity the guard established, e.g. {@code X-Auth-Subject}). They
+   * go on the decision's handle ({@link DecisionHandle#setRequestHeaders}): the forwarder first
+   * removes the client's fields of the same names, case-insensitively, and their underscore
+   * look-alikes ({@code X_Auth_Subject}), so the client cannot forge them. A pass-through hands
+   * the host the client's request untouched: there the host must read the identity from the
+   * request attribute (see {@link #admit(AttributeKey, Object)}), never from these headers.
+   *
+   * @throws IllegalStateException if this verdict denies
+   */
+  public GuardVerdict withRequestHeaders(Headers headers) {
+    requireNonNull(headers, "headers");
+    if (reject != null) {
+      throw new IllegalStateException(
+          "a denial forwards nothing; withRequestHeaders is for admissions");
+    }
+    return new GuardVerdict(null, key, value, responseHeaders, requestHeaders.plus(headers),
+        deferred);
+  }
+
+  /**
+   * Returns this admission made conditional on {@code check}, which the executor runs before it
+   * executes the decision (an external authorizer's call: I/O that {@code decide} must not do).
+   * See {@link DeferredCheck}: it fails closed, and a redirect, which cannot wait, is refused.
+   *
+   * @throws IllegalStateException if this verdict denies, or already defers a check
+   */
+  public GuardVerdict withDeferredCheck(DeferredCheck check) {
+    requireNonNull(check, "check");
+    if (reject != null || deferred != null) {
+      throw new IllegalStateException(reject != null
+          ? "a denial defers nothing; withDeferredCheck is for admissions"
+          : "this verdict already defers a check");
+    }
+    return new GuardVerdict(null, key, value, responseHeaders, requestHeaders, check);
+  }
+
+  /** Returns the check the executor runs before executing the decision, if any. */
+  public Optional<DeferredCheck> deferredCheck() {
+    return Optional.ofNullable(deferred);
+  }
+
+  /** Returns the headers to set on the forwarded request; empty by default. */
+  public Headers requestHeaders() {
+    return requestHeaders;
   }
 
   /** Admit the request unchanged. */

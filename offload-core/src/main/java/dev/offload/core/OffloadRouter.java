@@ -149,6 +149,8 @@ public final class OffloadRouter {
     }
     OffloadRequest admitted = request;
     Headers guardHeaders = null;
+    Headers guardRequestHeaders = null;
+    List<DeferredCheck> deferred = null;
     for (int i = 0; i < guards.length; i++) {
       CompiledGuard guard = guards[i];
       Context context = trace == null ? guard.context : trace.context(guard.name, ticker);
@@ -183,6 +185,16 @@ public final class OffloadRouter {
         guardHeaders = guardHeaders == null
             ? verdict.responseHeaders() : guardHeaders.plus(verdict.responseHeaders());
       }
+      if (verdict.deferredCheck().isPresent()) {
+        if (deferred == null) {
+          deferred = new ArrayList<>(2);
+        }
+        deferred.add(verdict.deferredCheck().get());
+      }
+      if (verdict.requestHeaders().size() > 0) {
+        guardRequestHeaders = guardRequestHeaders == null
+            ? verdict.requestHeaders() : guardRequestHeaders.plus(verdict.requestHeaders());
+      }
     }
     if (admitted.hasPathParameters()) {
       Decision.Reject refused = refusePathParameters(admitted, trace);
@@ -196,8 +208,9 @@ public final class OffloadRouter {
         trace.strategy = "otherwise: " + otherwise.describe();
       }
       Context context = trace == null ? otherwiseContext : trace.context(NO_ROUTE, ticker);
-      Decision decision = withHeaders(run(otherwise, NO_ROUTE, admitted, context, trace),
-          guardHeaders);
+      Decision decision = withDeferred(withGuards(
+          run(otherwise, NO_ROUTE, admitted, context, trace),
+          guardHeaders, guardRequestHeaders, request, admitted), deferred, trace);
       return finish(0, canonicalPassThrough(decision, admitted, trace), start, trace);
     }
     CompiledRoute route = routes[matched];
@@ -206,8 +219,9 @@ public final class OffloadRouter {
       trace.strategy = route.strategy.describe();
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
-    Decision decision = withHeaders(run(route.strategy, route.name, admitted, context, trace),
-        guardHeaders);
+    Decision decision = withDeferred(withGuards(
+        run(route.strategy, route.name, admitted, context, trace),
+        guardHeaders, guardRequestHeaders, request, admitted), deferred, trace);
     return finish(routeSlotBase + matched, canonicalPassThrough(decision, admitted, trace), start,
         trace);
   }
@@ -309,10 +323,20 @@ public final class OffloadRouter {
   }
 
   /**
-   * Puts the response headers that admitting guards asked for where the executor finds them: on
-   * a holding decision's handle, into a redirect's headers. A rejection keeps its own.
+   * Puts what admitting guards asked for where the executor finds it: response headers on a
+   * holding decision's handle or into a redirect's headers (a rejection keeps its own); request
+   * headers and attached attributes (the identity) on a holding decision's handle.
    */
-  private static Decision withHeaders(Decision decision, Headers headers) {
+  private static Decision withGuards(Decision decision, Headers headers, Headers requestHeaders,
+      OffloadRequest request, OffloadRequest admitted) {
+    if (decision instanceof Decision.Holding holding) {
+      if (requestHeaders != null) {
+        holding.handle().setRequestHeaders(requestHeaders);
+      }
+      if (admitted != request) {
+        attachTo(holding.handle(), admitted, request);
+      }
+    }
     if (headers == null) {
       return decision;
     }
@@ -323,6 +347,44 @@ public final class OffloadRouter {
           redirect.headers().plus(headers));
     }
     return decision;
+  }
+
+  /**
+   * Has the executor run the guards' deferred checks before it executes a holding decision
+   * (ahead of a pending response a strategy attached). A redirect cannot wait: refused, closed.
+   */
+  private static Decision withDeferred(Decision decision, List<DeferredCheck> deferred,
+      Trace trace) {
+    if (deferred == null) {
+      return decision;
+    }
+    if (decision instanceof Decision.Holding holding) {
+      DecisionHandle handle = holding.handle();
+      handle.waitFor(new DeferredChecks(deferred, handle, handle.pendingResponse().orElse(null)));
+      if (trace != null) {
+        trace.strategy = trace.strategy + ", after " + deferred.size() + " deferred guard check(s)";
+      }
+      return decision;
+    }
+    if (decision instanceof Decision.Redirect) {
+      String reason = "a redirect cannot wait for a guard's deferred check";
+      if (trace != null) {
+        trace.strategy = trace.strategy + ", refused: " + reason;
+      }
+      return Decision.reject(500, reason);
+    }
+    return decision;
+  }
+
+  /** Puts on the handle the attributes guards attached (those {@code request} did not have). */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private static void attachTo(DecisionHandle handle, OffloadRequest admitted,
+      OffloadRequest request) {
+    for (Map.Entry<AttributeKey<?>, Object> e : admitted.attributes().entrySet()) {
+      if (request.attributes().get(e.getKey()) != e.getValue()) {
+        handle.putAttribute((AttributeKey) e.getKey(), e.getValue());
+      }
+    }
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})

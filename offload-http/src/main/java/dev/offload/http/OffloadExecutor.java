@@ -2,6 +2,7 @@ package dev.offload.http;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.AttributeKey;
 import dev.offload.core.CachedResponse;
 import dev.offload.core.Completion;
 import dev.offload.core.Decision;
@@ -28,6 +29,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -133,6 +135,9 @@ public final class OffloadExecutor {
       return;
     }
     if (decision instanceof Decision.PassThrough passThrough) {
+      for (Map.Entry<AttributeKey<?>, Object> a : passThrough.handle().attributes().entrySet()) {
+        exchange.setAttribute(a.getKey().name(), a.getValue());
+      }
       passThrough(passThrough, host);
       return;
     }

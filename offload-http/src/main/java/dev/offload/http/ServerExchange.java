@@ -71,4 +71,12 @@ public interface ServerExchange {
    * time, also after {@link #startResponse}.
    */
   void abort();
+
+  /**
+   * Sets a request attribute for the host's own handler on a pass-through: what admitting guards
+   * attached (the identity, as {@code dev.offload.identity}). The JDK adapter sets it with {@code
+   * HttpExchange.setAttribute}, the servlet adapter with {@code ServletRequest.setAttribute}.
+   * Does nothing by default.
+   */
+  default void setAttribute(String name, Object value) {}
 }

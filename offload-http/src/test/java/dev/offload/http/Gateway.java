@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.offload.core.guard.Identity;
 import dev.offload.http.Loopback.Received;
 import dev.offload.http.jdk.OffloadHttpHandler;
 import dev.offload.http.servlet.OffloadFilter;
@@ -114,7 +115,7 @@ enum Gateway {
     ex.getRequestHeaders()
         .forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
     return new Received(ex.getRequestMethod(), ex.getRequestURI().toString(), headers,
-        ex.getRequestBody().readAllBytes());
+        ex.getRequestBody().readAllBytes(), ex.getAttribute(Identity.ATTRIBUTE_NAME));
   }
 
   /** The host's own handler, the same on both servers. */
@@ -202,7 +203,7 @@ enum Gateway {
       String target = req.getQueryString() == null
           ? req.getRequestURI() : req.getRequestURI() + "?" + req.getQueryString();
       Reply reply = host.handle(new Received(req.getMethod(), target, headers,
-          req.getInputStream().readAllBytes()));
+          req.getInputStream().readAllBytes(), req.getAttribute(Identity.ATTRIBUTE_NAME)));
       resp.setStatus(reply.status());
       reply.headers().forEach(resp::setHeader);
       resp.setContentLength(reply.body().length);

@@ -76,7 +76,12 @@ public final class Loopback {
   }
 
   /** What a backend received. */
-  record Received(String method, String target, Map<String, List<String>> headers, byte[] body) {
+  record Received(String method, String target, Map<String, List<String>> headers, byte[] body,
+      Object identity) {
+    Received(String method, String target, Map<String, List<String>> headers, byte[] body) {
+      this(method, target, headers, body, null);
+    }
+
     String header(String name) {
       List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
       return values == null ? null : String.join(", ", values);

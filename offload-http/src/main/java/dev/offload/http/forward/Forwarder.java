@@ -26,8 +26,11 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.time.Duration;
 import java.nio.ByteBuffer;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Authenticator;
@@ -288,15 +291,8 @@ public final class Forwarder {
       throw new IllegalArgumentException(e.getMessage(), e);
     }
     Headers decided = forward.handle().requestHeaders();
-    if (decided.size() > 0) { // the decision's fields (a cache's validators) replace the client's
-      Headers.Builder withDecided = headers.toBuilder();
-      for (String name : decided.names()) {
-        withDecided.remove(name);
-      }
-      for (int i = 0; i < decided.size(); i++) {
-        withDecided.add(decided.name(i), decided.value(i));
-      }
-      headers = withDecided.build();
+    if (decided.size() > 0) {
+      headers = withDecided(headers, decided);
     }
     long maxForwards = MaxForwards.of(request.method(), request.headers());
     if (maxForwards > 0) {
@@ -304,6 +300,30 @@ public final class Forwarder {
     }
     return new OutgoingRequest(forward.backend(), forward.instance(), request.method(), path,
         request.rawQuery().orElse(""), headers);
+  }
+
+  /**
+   * The decision's fields (a cache's validators, a guard's identity) replace the client's: every
+   * client field of the same name, case-insensitively, and its underscore look-alike ({@code
+   * X_Auth_Subject} for {@code X-Auth-Subject}, which CGI-style backends read as the same
+   * variable) is removed first, so the client cannot forge them.
+   */
+  private static Headers withDecided(Headers headers, Headers decided) {
+    Set<String> replaced = new HashSet<>();
+    for (String name : decided.names()) {
+      replaced.add(name.toLowerCase(Locale.ROOT).replace('_', '-'));
+    }
+    Headers.Builder out = Headers.builder();
+    for (int i = 0; i < headers.size(); i++) {
+      String name = headers.name(i);
+      if (!replaced.contains(name.toLowerCase(Locale.ROOT).replace('_', '-'))) {
+        out.add(name, headers.value(i));
+      }
+    }
+    for (int i = 0; i < decided.size(); i++) {
+      out.add(decided.name(i), decided.value(i));
+    }
+    return out.build();
   }
 
   private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,

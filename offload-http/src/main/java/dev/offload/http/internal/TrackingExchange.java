@@ -48,6 +48,11 @@ public final class TrackingExchange implements ServerExchange {
   }
 
   @Override
+  public void setAttribute(String name, Object value) {
+    delegate.setAttribute(name, value);
+  }
+
+  @Override
   public InetSocketAddress remoteAddress() {
     return delegate.remoteAddress();
   }

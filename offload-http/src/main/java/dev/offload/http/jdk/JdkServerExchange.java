@@ -94,6 +94,11 @@ final class JdkServerExchange implements ServerExchange {
   }
 
   @Override
+  public void setAttribute(String name, Object value) {
+    exchange.setAttribute(name, value);
+  }
+
+  @Override
   public InetSocketAddress remoteAddress() {
     return exchange.getRemoteAddress();
   }

@@ -61,6 +61,11 @@ final class ServletExchange implements ServerExchange {
     return query == null ? uri : uri + '?' + query;
   }
 
+  @Override
+  public void setAttribute(String name, Object value) {
+    request.setAttribute(name, value);
+  }
+
   /** Returns {@code getProtocol()}, upper-cased. */
   @Override
   public String protocol() {
