@@ -11,6 +11,9 @@ import dev.offload.core.Route;
 import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
+import dev.offload.core.guard.KeyResolver;
+import dev.offload.core.guard.RateLimit;
+import dev.offload.core.guard.RateLimitPolicy;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
@@ -58,6 +61,14 @@ public final class GatewayDemo {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     OffloadRouter router = OffloadRouter.builder()
         .meterRegistry(registry)
+        // one request per minute per client on the orders API: the second gets 429
+        .guard("orders-limit", RateLimit.builder()
+            .name("orders-limit")
+            .key(KeyResolver.clientAddress())
+            .limit(RateLimitPolicy.of("per-minute", 1, Duration.ofMinutes(1)))
+            .appliesTo(Route.prefix("/api/orders"))
+            .meterRegistry(registry)
+            .build())
         .guard("admin-key", Guard.denyWhen(
             r -> r.path().startsWith("/admin") && r.header("X-Admin-Key").isEmpty(),
             401, "admin key required"))
@@ -89,7 +100,8 @@ public final class GatewayDemo {
         .connectTimeout(Duration.ofSeconds(5))
         .build();
     try {
-      for (String path : List.of("/static/app.css?v=3", "/api/orders?page=2", "/index.html",
+      for (String path : List.of("/static/app.css?v=3", "/api/orders?page=2", "/api/orders?page=3",
+          "/index.html",
           "/img/logo.png", "/img/logo.png", "/admin/stats", "/static/%2e%2e/%2e%2e/etc/passwd")) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
             .header("X-Forwarded-For", "6.6.6.6") // spoofed: dropped, the peer is not trusted
@@ -99,6 +111,8 @@ public final class GatewayDemo {
         out.println("GET " + path + "  ->  " + response.statusCode()
             + response.headers().firstValue("Location").map(l -> "  Location: " + l).orElse("")
             + response.headers().firstValue("X-Cache-Status").map(c -> "  X-Cache-Status: " + c)
+                .orElse("")
+            + response.headers().firstValue("Retry-After").map(r -> "  Retry-After: " + r)
                 .orElse("")
             + "  (host handler calls so far: " + hostCalls.get() + ")");
         out.println("  body: " + response.body().strip());

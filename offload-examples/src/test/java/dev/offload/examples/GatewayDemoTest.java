@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 class GatewayDemoTest {
 
   @Test
-  void demoGatewayRedirectsForwardsPassesThroughAnswersFromTheEdgeCacheAndRejects() throws Exception {
+  void demoGatewayRedirectsForwardsPassesThroughAnswersFromTheEdgeCacheRateLimitsAndRejects() throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     GatewayDemo.run(new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String out = bytes.toString(StandardCharsets.UTF_8);
@@ -19,6 +19,7 @@ class GatewayDemoTest {
         .contains("GET /img/logo.png  ->  200  X-Cache-Status: MISS  (host handler calls so far: 2)")
         .contains("GET /img/logo.png  ->  200  X-Cache-Status: HIT  (host handler calls so far: 2)")
         .contains("GET /api/orders?page=2  ->  200")
+        .contains("GET /api/orders?page=3  ->  429  Retry-After: ")
         .contains("\"seenPath\":\"/api/orders\"")
         .contains("\"seenForwardedFor\":\"127.0.0.1\"")
         .contains("GET /index.html  ->  200")
