@@ -107,6 +107,9 @@ public final class GatewayDemo {
             .header("X-Forwarded-For", "6.6.6.6") // spoofed: dropped, the peer is not trusted
             .timeout(Duration.ofSeconds(10))
             .build();
+        // explained before it is sent, as the gateway will see it (explain consumes nothing)
+        String why = indent(router.explain(OffloadRequest.get(path)
+            .header("Host", "127.0.0.1:" + gateway.getAddress().getPort()).build()).toString());
         HttpResponse<String> response = client.send(request, HttpResponse.BodyHandlers.ofString());
         out.println("GET " + path + "  ->  " + response.statusCode()
             + response.headers().firstValue("Location").map(l -> "  Location: " + l).orElse("")
@@ -116,7 +119,7 @@ public final class GatewayDemo {
                 .orElse("")
             + "  (host handler calls so far: " + hostCalls.get() + ")");
         out.println("  body: " + response.body().strip());
-        out.println(indent(router.explain(OffloadRequest.get(path).build()).toString()));
+        out.println(why);
         out.println();
       }
     } finally {
