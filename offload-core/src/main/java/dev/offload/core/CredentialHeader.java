@@ -2,6 +2,7 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.internal.Settings;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -44,10 +45,7 @@ public final class CredentialHeader {
    * @throws IllegalArgumentException if {@code name} is blank
    */
   public static CredentialHeader named(String name) {
-    requireNonNull(name, "name");
-    if (name.isBlank()) {
-      throw new IllegalArgumentException("name must not be blank");
-    }
+    Settings.notBlank("name", name);
     return new CredentialHeader(name);
   }
 

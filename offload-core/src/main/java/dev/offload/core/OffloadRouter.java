@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import dev.offload.core.internal.PathNormalizer;
+import dev.offload.core.internal.Settings;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -536,7 +537,7 @@ public final class OffloadRouter {
      */
     public Builder guard(String name, Guard guard) {
       requireNonNull(guard, "guard");
-      guards.add(Map.entry(checkName("guard name", name), guard));
+      guards.add(Map.entry(Settings.notBlank("guard name", name), guard));
       return this;
     }
 
@@ -554,7 +555,7 @@ public final class OffloadRouter {
     public Builder route(String name, Route route, OffloadStrategy strategy) {
       requireNonNull(route, "route");
       requireNonNull(strategy, "strategy");
-      routes.add(new RouteEntry(checkName("route name", name), route, strategy));
+      routes.add(new RouteEntry(Settings.notBlank("route name", name), route, strategy));
       return this;
     }
 
@@ -600,14 +601,6 @@ public final class OffloadRouter {
         otherwise = OffloadStrategy.passThrough();
       }
       return new OffloadRouter(this);
-    }
-
-    private static String checkName(String what, String name) {
-      requireNonNull(name, what);
-      if (name.isBlank()) {
-        throw new IllegalArgumentException(what + " must not be blank");
-      }
-      return name;
     }
   }
 }

@@ -11,8 +11,9 @@ import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
-import dev.offload.core.PendingResponse;
 import dev.offload.core.Outcome;
+import dev.offload.core.PendingResponse;
+import dev.offload.core.ResponseFill;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
@@ -254,7 +255,7 @@ public final class OffloadExecutor {
     boolean returned = false;
     try {
       HostHandler.HostResponse answered = host.run(handle.responseHeaders(),
-          fill.active() ? fill::onResponse : dev.offload.core.ResponseFill.NONE);
+          fill.active() ? fill::onResponse : ResponseFill.NONE);
       returned = true;
       int status = answered.status() >= 100 && answered.status() <= 599
           ? answered.status() : Completion.NO_STATUS;

@@ -8,6 +8,7 @@ import dev.offload.core.Guard;
 import dev.offload.core.GuardVerdict;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.internal.Cidr;
+import dev.offload.core.internal.Settings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
@@ -158,11 +159,7 @@ public final class IpRules implements Guard {
      * @throws IllegalArgumentException if blank
      */
     public Builder name(String name) {
-      requireNonNull(name, "name");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank");
-      }
-      this.name = name;
+      this.name = Settings.notBlank("name", name);
       return this;
     }
 

@@ -17,6 +17,7 @@ import com.nimbusds.jwt.proc.DefaultJWTProcessor;
 import dev.offload.core.CredentialHeader;
 import dev.offload.core.DecisionContext;
 import dev.offload.core.OffloadRequest;
+import dev.offload.core.internal.Settings;
 import java.text.ParseException;
 import java.time.Clock;
 import java.time.Duration;
@@ -251,13 +252,13 @@ public final class JwtAuthenticator implements Authenticator {
 
     /** Requires the {@code iss} claim to equal {@code issuer}. Default: not checked. */
     public Builder issuer(String issuer) {
-      this.issuer = requireNonBlank("issuer", issuer);
+      this.issuer = Settings.notBlank("issuer", issuer);
       return this;
     }
 
     /** Requires the {@code aud} claim to contain {@code audience}. Default: not checked. */
     public Builder audience(String audience) {
-      this.audience = requireNonBlank("audience", audience);
+      this.audience = Settings.notBlank("audience", audience);
       return this;
     }
 
@@ -285,7 +286,7 @@ public final class JwtAuthenticator implements Authenticator {
 
     /** Sets the claim holding the scopes or roles (default {@value #DEFAULT_SCOPES_CLAIM}). */
     public Builder scopesClaim(String claim) {
-      this.scopesClaim = requireNonBlank("scopesClaim", claim);
+      this.scopesClaim = Settings.notBlank("scopesClaim", claim);
       return this;
     }
 
@@ -315,14 +316,6 @@ public final class JwtAuthenticator implements Authenticator {
             "algorithms are required: name the ones your issuer signs with, e.g. algorithms(\"RS256\")");
       }
       return new JwtAuthenticator(this);
-    }
-
-    private static String requireNonBlank(String setting, String value) {
-      requireNonNull(value, setting);
-      if (value.isBlank()) {
-        throw new IllegalArgumentException(setting + " must not be blank");
-      }
-      return value;
     }
   }
 }

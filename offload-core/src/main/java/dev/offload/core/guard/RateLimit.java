@@ -398,11 +398,7 @@ public final class RateLimit implements Guard {
      * @throws IllegalArgumentException if blank
      */
     public Builder name(String name) {
-      requireNonNull(name, "name");
-      if (name.isBlank()) {
-        throw new IllegalArgumentException("name must not be blank");
-      }
-      this.name = name;
+      this.name = Settings.notBlank("name", name);
       return this;
     }
 

@@ -24,4 +24,18 @@ public final class Settings {
     }
     return value;
   }
+
+  /**
+   * Returns {@code value} when it is not blank.
+   *
+   * @throws NullPointerException naming {@code setting} if {@code value} is null
+   * @throws IllegalArgumentException naming {@code setting} if it is blank
+   */
+  public static String notBlank(String setting, String value) {
+    requireNonNull(value, setting);
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(setting + " must not be blank");
+    }
+    return value;
+  }
 }

@@ -16,6 +16,7 @@ import dev.offload.core.internal.HttpSyntax;
 import dev.offload.core.internal.Settings;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
+import dev.offload.http.internal.ContainedSink;
 import dev.offload.http.internal.ForwardedRequestHeaders;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.MaxForwards;
@@ -24,8 +25,8 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
-import java.time.Duration;
 import java.nio.ByteBuffer;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -640,59 +641,10 @@ public final class Forwarder {
     }
     try {
       BodySink sink = observer.onResponse(outgoing, status, headers, length);
-      return sink == null ? BodySink.NONE : new SafeSink(sink);
+      return ContainedSink.of(sink, "response observer");
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "response observer threw; not observing " + outgoing, e);
       return BodySink.NONE;
-    }
-  }
-
-  /** Contains a sink that throws: it is logged, aborted, and observes nothing more. */
-  private static final class SafeSink implements BodySink {
-    private BodySink delegate;
-
-    SafeSink(BodySink delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public void write(byte[] bytes, int offset, int length) {
-      try {
-        delegate.write(bytes, offset, length);
-      } catch (RuntimeException e) {
-        failed(e, true);
-      }
-    }
-
-    @Override
-    public void complete() {
-      try {
-        delegate.complete();
-      } catch (RuntimeException e) {
-        failed(e, true);
-      }
-    }
-
-    @Override
-    public void abort() {
-      try {
-        delegate.abort();
-      } catch (RuntimeException e) {
-        failed(e, false);
-      }
-    }
-
-    private void failed(RuntimeException e, boolean abort) {
-      LOG.log(System.Logger.Level.WARNING, "response observer's sink threw; ignoring it", e);
-      BodySink failed = delegate;
-      delegate = BodySink.NONE;
-      if (abort) {
-        try {
-          failed.abort();
-        } catch (RuntimeException ignored) {
-          // already logged once
-        }
-      }
     }
   }
 

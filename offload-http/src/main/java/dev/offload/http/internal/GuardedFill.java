@@ -18,7 +18,7 @@ public final class GuardedFill {
 
   private final ResponseFill fill;
   private boolean answered;
-  private Safe sink;
+  private BodySink sink;
 
   public GuardedFill(ResponseFill fill) {
     this.fill = fill;
@@ -41,12 +41,12 @@ public final class GuardedFill {
     }
     answered = true;
     try {
-      BodySink delegate = fill.onResponse(status, headers, contentLength);
-      if (delegate == null || delegate == BodySink.NONE) {
-        return BodySink.NONE;
+      BodySink delegate = ContainedSink.of(fill.onResponse(status, headers, contentLength),
+          "response fill");
+      if (delegate != BodySink.NONE) {
+        sink = delegate;
       }
-      sink = new Safe(delegate);
-      return sink;
+      return delegate;
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.WARNING, "response fill threw; not filling", e);
       return BodySink.NONE;
@@ -98,51 +98,6 @@ public final class GuardedFill {
   public void abortIfOpen() {
     if (sink != null) {
       sink.abort();
-    }
-  }
-
-  /** Ends the sink exactly once; contains a sink that throws. */
-  private static final class Safe implements BodySink {
-    private BodySink delegate;
-
-    Safe(BodySink delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public void write(byte[] bytes, int offset, int length) {
-      try {
-        delegate.write(bytes, offset, length);
-      } catch (RuntimeException e) {
-        failed(e);
-      }
-    }
-
-    @Override
-    public void complete() {
-      BodySink d = delegate;
-      delegate = BodySink.NONE;
-      try {
-        d.complete();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "response fill's sink threw", e);
-      }
-    }
-
-    @Override
-    public void abort() {
-      BodySink d = delegate;
-      delegate = BodySink.NONE;
-      try {
-        d.abort();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "response fill's sink threw", e);
-      }
-    }
-
-    private void failed(RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "response fill's sink threw; ignoring it", e);
-      abort();
     }
   }
 }
