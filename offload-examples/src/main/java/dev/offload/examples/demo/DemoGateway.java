@@ -2,6 +2,7 @@ package dev.offload.examples.demo;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.Ticker;
 import com.google.common.hash.Hashing;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
@@ -212,13 +213,16 @@ public final class DemoGateway implements AutoCloseable {
         .key(KeyResolver.header(API_KEY_HEADER))
         .limit(RateLimitPolicy.of("per-key", API_REQUESTS_PER_SECOND, Duration.ofSeconds(1)))
         .appliesTo(API)
+        .ticker(options.ticker())
         .meterRegistry(registry)
         .build();
     EdgeCache cache = EdgeCache.builder()
         .maximumBytes(8L << 20)
+        .ticker(options.ticker())
         .meterRegistry(registry)
         .build();
     return OffloadRouter.builder()
+        .ticker(options.ticker())
         .meterRegistry(registry)
         .guard("api-key", apiKey)
         .guard("api-rate", perKey)
@@ -237,6 +241,7 @@ public final class DemoGateway implements AutoCloseable {
   /** Offloading off: every request goes to {@code orders}, as through a plain reverse proxy. */
   private OffloadRouter baselineRouter() {
     return OffloadRouter.builder()
+        .ticker(options.ticker())
         .meterRegistry(registry)
         .otherwise(FailoverStrategy.to(ordersBackend))
         .build();
@@ -549,8 +554,11 @@ public final class DemoGateway implements AutoCloseable {
    * @param offloading the route table of the demo, or (off) every request forwarded to orders
    * @param ordersWorkers the capacity of orders and orders-replica: requests served at once
    * @param serviceTime how long each request takes on orders and orders-replica
+   * @param ticker the one clock of the router, its rate limit and edge cache (a test's {@code
+   *     FakeTicker})
    */
-  public record Options(Ports ports, boolean offloading, int ordersWorkers, Duration serviceTime) {
+  public record Options(Ports ports, boolean offloading, int ordersWorkers, Duration serviceTime,
+      Ticker ticker) {
     /**
      * Checks the options.
      *
@@ -560,6 +568,7 @@ public final class DemoGateway implements AutoCloseable {
     public Options {
       requireNonNull(ports, "ports");
       requireNonNull(serviceTime, "serviceTime");
+      requireNonNull(ticker, "ticker");
       if (ordersWorkers < 1) {
         throw new IllegalArgumentException("ordersWorkers must be positive, was " + ordersWorkers);
       }
@@ -576,7 +585,7 @@ public final class DemoGateway implements AutoCloseable {
      */
     public static Options defaults() {
       return new Options(Ports.from(DEFAULT_PORT), true, DEFAULT_ORDERS_WORKERS,
-          DEFAULT_SERVICE_TIME);
+          DEFAULT_SERVICE_TIME, Ticker.systemTicker());
     }
 
     /**
@@ -586,7 +595,28 @@ public final class DemoGateway implements AutoCloseable {
      * @return new options
      */
     public Options withPorts(Ports ports) {
-      return new Options(ports, offloading, ordersWorkers, serviceTime);
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker);
+    }
+
+    /**
+     * Returns these options with another capacity of orders and orders-replica.
+     *
+     * @param workers requests served at once
+     * @param serviceTime how long each takes
+     * @return new options
+     */
+    public Options withOrders(int workers, Duration serviceTime) {
+      return new Options(ports, offloading, workers, serviceTime, ticker);
+    }
+
+    /**
+     * Returns these options with another clock.
+     *
+     * @param ticker the router's ticker
+     * @return new options
+     */
+    public Options withTicker(Ticker ticker) {
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker);
     }
 
     /**
@@ -596,7 +626,7 @@ public final class DemoGateway implements AutoCloseable {
      * @return new options
      */
     public Options withOffloading(boolean offloading) {
-      return new Options(ports, offloading, ordersWorkers, serviceTime);
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker);
     }
   }
 }

@@ -50,7 +50,7 @@ public final class LoadRun {
 
   private final DemoGateway demo;
   private final Plan plan;
-  private final Ticker ticker = Ticker.systemTicker(); // the router's (default) ticker
+  private final Ticker ticker = Ticker.systemTicker(); // real time: when to send
   private final Map<Integer, LongAdder> statuses = new ConcurrentHashMap<>();
   private final LongAdder sent = new LongAdder();
   private final LongAdder answered = new LongAdder();
@@ -143,7 +143,7 @@ public final class LoadRun {
         countsByTag(demo.registry(), "offload.cache.requests", "result"), cacheBefore);
     Map<Integer, Long> byStatus = new TreeMap<>();
     statuses.forEach((status, n) -> byStatus.put(status, n.sum()));
-    long now = ticker.read();
+    long now = demo.options().ticker().read(); // the router's clock, for its load windows
     return new Snapshot(demo.options().offloading(), plan, Duration.ofNanos(elapsedNanos), done,
         sent.sum(), answered.sum(), failed.sum(), byStatus, decisions, cache,
         backend(demo.orders(), demo.ordersBackend(), now),
