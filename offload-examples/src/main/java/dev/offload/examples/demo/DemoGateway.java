@@ -271,9 +271,7 @@ public final class DemoGateway implements AutoCloseable {
 
   /** The host application's own handler: {@code /hello}, {@code /static/*}, {@code /metrics}. */
   private HttpHandler hostApplication() {
-    Map<String, byte[]> files = new LinkedHashMap<>();
-    files.put("/static/app.js", resource("static/app.js"));
-    files.put("/static/logo.png", resource("static/logo.png"));
+    Map<String, byte[]> files = hostFiles();
     return exchange -> {
       try (exchange) {
         exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
@@ -295,6 +293,14 @@ public final class DemoGateway implements AutoCloseable {
         }
       }
     };
+  }
+
+  /** The host application's static files, by path: {@code /static/app.js}, {@code logo.png}. */
+  static Map<String, byte[]> hostFiles() {
+    Map<String, byte[]> files = new LinkedHashMap<>();
+    files.put("/static/app.js", resource("static/app.js"));
+    files.put("/static/logo.png", resource("static/logo.png"));
+    return files;
   }
 
   /** The demo CDN: fingerprinted copies of the assets, immutable for a year. */
@@ -329,7 +335,7 @@ public final class DemoGateway implements AutoCloseable {
     return manifest;
   }
 
-  private static String etag(byte[] bytes) {
+  static String etag(byte[] bytes) {
     return "\"" + Hashing.sha256().hashBytes(bytes).toString().substring(0, 16) + "\"";
   }
 
