@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A demo backend service ({@code orders}, {@code orders-replica}) on loopback, with a small fixed
@@ -33,6 +34,7 @@ public final class DemoBackend implements AutoCloseable {
 
   private final Duration serviceTime;
   private final DemoServer server;
+  private final AtomicLong received = new AtomicLong();
 
   private DemoBackend(String name, int port, int workers, Duration serviceTime)
       throws IOException {
@@ -84,12 +86,12 @@ public final class DemoBackend implements AutoCloseable {
   }
 
   /**
-   * Returns the requests received so far (each counted when the server hands it over).
+   * Returns the requests received so far (each counted when its handler starts).
    *
    * @return the count since start or the last {@link #resetCounts()}
    */
   public long received() {
-    return server.received();
+    return received.get();
   }
 
   /**
@@ -112,11 +114,13 @@ public final class DemoBackend implements AutoCloseable {
 
   /** Resets the received count and the peak in flight (the peak restarts from now's count). */
   public void resetCounts() {
+    received.set(0);
     server.resetCounts();
   }
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange; InputStream body = exchange.getRequestBody()) {
+      received.incrementAndGet();
       body.transferTo(OutputStream.nullOutputStream());
       serve();
       URI uri = exchange.getRequestURI();

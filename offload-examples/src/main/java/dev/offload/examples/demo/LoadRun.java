@@ -6,6 +6,7 @@ import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
 import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.LoadSnapshot;
+import dev.offload.http.forward.Forwarder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -57,12 +58,14 @@ public final class LoadRun {
   private final LongAdder failed = new LongAdder();
   private final Map<String, Double> decisionsBefore;
   private final Map<String, Double> cacheBefore;
+  private final double retriesBefore;
 
   private LoadRun(DemoGateway demo, Plan plan) {
     this.demo = demo;
     this.plan = plan;
     this.decisionsBefore = countsByTag(demo.registry(), "offload.decisions", "decision");
     this.cacheBefore = countsByTag(demo.registry(), "offload.cache.requests", "result");
+    this.retriesBefore = retries(demo.registry());
   }
 
   /**
@@ -146,6 +149,7 @@ public final class LoadRun {
     long now = demo.options().ticker().read(); // the router's clock, for its load windows
     return new Snapshot(demo.options().offloading(), plan, Duration.ofNanos(elapsedNanos), done,
         sent.sum(), answered.sum(), failed.sum(), byStatus, decisions, cache,
+        Math.round(retries(demo.registry()) - retriesBefore),
         backend(demo.orders(), demo.ordersBackend(), now),
         backend(demo.replica(), demo.replicaBackend(), now));
   }
@@ -154,6 +158,11 @@ public final class LoadRun {
     LoadSnapshot load = BackendLoad.of(described).snapshot(now).get(0);
     return new BackendStats(backend.name(), backend.received(), backend.inFlight(),
         backend.peakInFlight(), load.p99());
+  }
+
+  private static double retries(MeterRegistry registry) {
+    return registry.find(Forwarder.RETRIES_METER).counters().stream()
+        .mapToDouble(Counter::count).sum();
   }
 
   private static Map<String, Double> countsByTag(MeterRegistry registry, String meter,
@@ -332,12 +341,14 @@ public final class LoadRun {
    * @param decisions the router's decisions by kind ({@code offload.decisions}, tag {@code
    *     decision}) during the run
    * @param cache the edge cache's answers by result ({@code offload.cache.requests})
+   * @param retries forwarded requests sent again on a dead pooled connection ({@code
+   *     offload.forward.retries}): a backend may receive such a request twice
    * @param orders what {@code orders} saw
    * @param replica what {@code orders-replica} saw
    */
   public record Snapshot(boolean offloading, Plan plan, Duration elapsed, boolean done,
       long sent, long answered, long failed, Map<Integer, Long> statuses,
-      Map<String, Long> decisions, Map<String, Long> cache, BackendStats orders,
+      Map<String, Long> decisions, Map<String, Long> cache, long retries, BackendStats orders,
       BackendStats replica) {
     /**
      * Copies the maps.

@@ -125,7 +125,9 @@ public final class LoadView {
         "401: %d, 403: %d, 429: %d", on.status(401), on.status(403), on.status(429)));
     row(b, "offloaded as tasks", on.decisions("offload"), "503 until AsyncTaskStrategy lands");
     row(b, "forwarded to a backend", on.decisions("forward"), String.format(Locale.ROOT,
-        "orders %d, orders-replica %d", on.orders().received(), on.replica().received()));
+        "orders received %d, orders-replica %d%s", on.orders().received(),
+        on.replica().received(), on.retries() == 0 ? ""
+            : ", with " + on.retries() + " resent on a dead pooled connection"));
     row(b, "total decisions", on.decided(), on.decided() == on.sent()
         ? "one per request sent" : "requests sent: " + on.sent());
     b.append(String.format(Locale.ROOT,

@@ -33,8 +33,9 @@ class LoadRunTest {
       assertThat(run.statuses().values().stream().mapToLong(Long::longValue).sum())
           .isEqualTo(run.answered());
       assertThat(run.decided()).as("one decision per request").isEqualTo(run.sent());
-      assertThat(run.decisions("forward"))
-          .isEqualTo(run.orders().received() + run.replica().received());
+      // a request resent on a dead pooled connection can reach a backend twice
+      assertThat(run.orders().received() + run.replica().received())
+          .isBetween(run.decisions("forward"), run.decisions("forward") + run.retries());
     }
     // with offloading: every kind of decision of the mix shows up, and guards answer rejects
     assertThat(on.decisions()).containsOnlyKeys(LoadView.KINDS);
