@@ -517,6 +517,10 @@ public final class DemoGateway implements AutoCloseable {
     /**
      * Checks the ports.
      *
+     * @param gateway the gateway (the host application wrapped by offload)
+     * @param cdn the demo CDN
+     * @param orders the primary backend
+     * @param replica the alternative backend
      * @throws IllegalArgumentException if a port is outside 0..65535
      */
     public Ports {
@@ -568,6 +572,11 @@ public final class DemoGateway implements AutoCloseable {
     /**
      * Checks the options.
      *
+     * @param ports where it listens
+     * @param offloading the route table of the demo, or (off) every request forwarded to orders
+     * @param ordersWorkers the capacity of orders and orders-replica: requests served at once
+     * @param serviceTime how long each request takes on orders and orders-replica
+     * @param ticker the router's clock
      * @throws IllegalArgumentException if {@code ordersWorkers} is not positive or {@code
      *     serviceTime} negative
      */

@@ -261,6 +261,8 @@ public final class LoadRun {
     /**
      * Checks the plan.
      *
+     * @param duration the whole run
+     * @param rate requests per second in the steady thirds
      * @throws IllegalArgumentException if {@code duration} is under 1 s or over 60 s, or
      *     {@code rate} outside 1..1000
      */
@@ -353,6 +355,19 @@ public final class LoadRun {
     /**
      * Copies the maps.
      *
+     * @param offloading whether the demo's route table was on
+     * @param plan the plan
+     * @param elapsed time since the start
+     * @param done whether every request was answered or timed out
+     * @param sent requests sent
+     * @param answered requests answered
+     * @param failed requests that got no answer
+     * @param statuses answers by status code
+     * @param decisions the router's decisions by kind
+     * @param cache the edge cache's answers by result
+     * @param retries forwarded requests sent again
+     * @param orders what orders saw
+     * @param replica what orders-replica saw
      * @throws NullPointerException if a component is null
      */
     public Snapshot {
