@@ -46,6 +46,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The demo gateway: a host application on the JDK {@code HttpServer} wrapped by offload, a demo
@@ -104,6 +105,7 @@ public final class DemoGateway implements AutoCloseable {
   private final OffloadRouter router;
   private final OffloadExecutor executor;
   private final Map<String, String> fingerprinted;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private DemoGateway(Options options) throws IOException {
     this.options = options;
@@ -485,10 +487,13 @@ public final class DemoGateway implements AutoCloseable {
 
   /**
    * Drains and stops everything: the gateway first (in-flight requests finish), then the CDN
-   * and the backends. Waits at most about 10 s per server.
+   * and the backends. Waits at most about 10 s per server. A second call does nothing.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     gateway.close();
     // issue 13: executor.close() here, once OffloadExecutor is AutoCloseable
     cdn.close();

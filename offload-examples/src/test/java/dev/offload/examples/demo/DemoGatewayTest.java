@@ -233,6 +233,29 @@ class DemoGatewayTest {
   }
 
   @Test
+  void closeLetsARequestInFlightFinishBeforeStopping() throws Exception {
+    try (DemoGateway slow = DemoGateway.start(DemoGateway.Options.defaults()
+        .withPorts(DemoGateway.Ports.ephemeral()).withOrders(1, Duration.ofMillis(300)))) {
+      var inFlight = client.sendAsync(HttpRequest.newBuilder(
+          slow.gatewayUri().resolve("/api/orders/1")).header("X-Api-Key", KEY).build(),
+          HttpResponse.BodyHandlers.ofString());
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (slow.orders().inFlight() == 0 && System.nanoTime() < deadline) {
+        Thread.onSpinWait(); // bounded: until orders holds the request
+      }
+      assertThat(slow.orders().inFlight()).isEqualTo(1);
+
+      slow.close();
+
+      assertThat(inFlight.get(10, java.util.concurrent.TimeUnit.SECONDS).statusCode())
+          .isEqualTo(200);
+      assertThatThrownBy(() -> client.send(HttpRequest.newBuilder(
+          slow.gatewayUri().resolve("/hello")).build(), HttpResponse.BodyHandlers.ofString()))
+          .isInstanceOf(IOException.class); // closed: no new connections
+    }
+  }
+
+  @Test
   void portsFollowTheIssuesOffsetsAndBadPortsAreRefusedNamingTheValue() {
     assertThat(DemoGateway.Ports.from(9000))
         .isEqualTo(new DemoGateway.Ports(9000, 9010, 9011, 9012));
