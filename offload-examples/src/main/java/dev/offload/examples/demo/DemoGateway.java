@@ -273,26 +273,14 @@ public final class DemoGateway implements AutoCloseable {
 
   /** The host application's own handler: {@code /hello}, {@code /static/*}, {@code /metrics}. */
   private HttpHandler hostApplication() {
-    Map<String, byte[]> files = hostFiles();
+    HostApplication host =
+        new HostApplication("hello from the host application", hostFiles(), registry);
     return exchange -> {
       try (exchange) {
         exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
-        String path = exchange.getRequestURI().getPath();
-        byte[] file = files.get(path);
-        if (path.equals("/hello")) {
-          send(exchange, 200, "text/plain; charset=utf-8",
-              "hello from the host application\n".getBytes(StandardCharsets.UTF_8));
-        } else if (file != null) {
-          exchange.getResponseHeaders().set("Cache-Control", "public, max-age=60");
-          exchange.getResponseHeaders().set("ETag", etag(file));
-          send(exchange, 200, path.endsWith(".png") ? "image/png" : "text/javascript", file);
-        } else if (path.equals("/metrics")) {
-          send(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-              registry.scrape().getBytes(StandardCharsets.UTF_8));
-        } else {
-          send(exchange, 404, "text/plain; charset=utf-8",
-              ("not found: " + path + "\n").getBytes(StandardCharsets.UTF_8));
-        }
+        HostApplication.Answer answer = host.answer(exchange.getRequestURI().getPath());
+        answer.headers().forEach(exchange.getResponseHeaders()::set);
+        send(exchange, answer.status(), answer.contentType(), answer.body());
       }
     };
   }

@@ -12,9 +12,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.util.EnumSet;
-import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -71,8 +69,8 @@ public final class ServletGateway implements AutoCloseable {
     // only the initial REQUEST dispatch is routed (never a forward, include or error page)
     context.addFilter(new FilterHolder(new OffloadFilter(executor)), "/*",
         EnumSet.of(DispatcherType.REQUEST));
-    context.addServlet(new ServletHolder(new HostServlet(DemoGateway.hostFiles(), registry)),
-        "/*");
+    context.addServlet(new ServletHolder(new HostServlet(new HostApplication(
+        "hello from the host application (servlet)", DemoGateway.hostFiles(), registry))), "/*");
     server.setHandler(context);
     server.setStopTimeout(10_000); // graceful: requests in flight finish
     server.start();
@@ -129,41 +127,21 @@ public final class ServletGateway implements AutoCloseable {
   /** The host application as a servlet. */
   static final class HostServlet extends HttpServlet {
     private static final long serialVersionUID = 1L;
-    private final transient Map<String, byte[]> files;
-    private final transient PrometheusMeterRegistry registry;
+    private final transient HostApplication host;
 
-    HostServlet(Map<String, byte[]> files, PrometheusMeterRegistry registry) {
-      this.files = Map.copyOf(files);
-      this.registry = registry;
+    HostServlet(HostApplication host) {
+      this.host = host;
     }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response)
         throws IOException {
-      String path = request.getRequestURI();
-      byte[] file = files.get(path);
-      if (path.equals("/hello")) {
-        write(response, 200, "text/plain; charset=utf-8",
-            "hello from the host application (servlet)\n".getBytes(StandardCharsets.UTF_8));
-      } else if (file != null) {
-        response.setHeader("Cache-Control", "public, max-age=60");
-        response.setHeader("ETag", DemoGateway.etag(file));
-        write(response, 200, path.endsWith(".png") ? "image/png" : "text/javascript", file);
-      } else if (path.equals("/metrics")) {
-        write(response, 200, "text/plain; version=0.0.4; charset=utf-8",
-            registry.scrape().getBytes(StandardCharsets.UTF_8));
-      } else {
-        write(response, 404, "text/plain; charset=utf-8",
-            ("not found: " + path + "\n").getBytes(StandardCharsets.UTF_8));
-      }
-    }
-
-    private static void write(HttpServletResponse response, int status, String type,
-        byte[] body) throws IOException {
-      response.setStatus(status);
-      response.setContentType(type);
-      response.setContentLength(body.length);
-      response.getOutputStream().write(body);
+      HostApplication.Answer answer = host.answer(request.getRequestURI());
+      response.setStatus(answer.status());
+      response.setContentType(answer.contentType());
+      answer.headers().forEach(response::setHeader);
+      response.setContentLength(answer.body().length);
+      response.getOutputStream().write(answer.body());
     }
   }
 }
