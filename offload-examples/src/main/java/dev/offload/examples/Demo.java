@@ -49,8 +49,6 @@ public final class Demo {
     } else if (parsed.load) {
       runLoad(DemoGateway.Options.defaults().withPorts(parsed.ports), parsed.plan, System.out,
           System.console() != null);
-      // the demo's servers are closed; OkHttp's idle threads must not hold the JVM (issue 13)
-      System.exit(0);
     } else {
       serve(DemoGateway.Options.defaults().withPorts(parsed.ports), System.out);
     }
