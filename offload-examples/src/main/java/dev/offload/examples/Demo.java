@@ -7,6 +7,7 @@ import dev.offload.examples.demo.LoadRun;
 import dev.offload.examples.demo.LoadView;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.BindException;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -42,6 +43,16 @@ public final class Demo {
       System.exit(2);
       return;
     }
+    try {
+      run(parsed);
+    } catch (BindException e) {
+      System.err.println("offload-demo: " + e.getMessage()
+          + " (--port P moves the demo to P, P+10, P+11, P+12)");
+      System.exit(1);
+    }
+  }
+
+  private static void run(Args parsed) throws Exception {
     if (parsed.help) {
       System.out.println(Args.USAGE);
     } else if (parsed.tour) {

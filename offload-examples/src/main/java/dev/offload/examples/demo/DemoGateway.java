@@ -94,6 +94,13 @@ public final class DemoGateway implements AutoCloseable {
   private static final String RESOURCES = "/dev/offload/examples/demo/";
   private static final Route API = Route.prefix("/api/");
 
+  static {
+    // the JDK server's request and response deadlines, once, before this JVM's first HttpServer
+    // (a second apply() can misfire: a failed HttpServer.create leaves its idle-timer thread)
+    JdkServerLimits.ofDefaults().apply();
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
   private final Options options;
   private final PrometheusMeterRegistry registry;
   private final DemoBackend orders;
@@ -111,9 +118,6 @@ public final class DemoGateway implements AutoCloseable {
     this.options = options;
     Ports ports = options.ports();
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    // the JDK server's request and response deadlines: before this JVM's first HttpServer
-    JdkServerLimits.ofDefaults().apply();
-    System.setProperty("sun.net.httpserver.nodelay", "true");
     List<AutoCloseable> started = new ArrayList<>();
     try {
       this.orders = DemoBackend.start("orders", ports.orders(), options.ordersWorkers(),

@@ -3,6 +3,7 @@ package dev.offload.examples.demo;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.time.Duration;
@@ -30,7 +31,15 @@ final class DemoServer implements AutoCloseable {
     // a bounded queue: beyond it the server drops the connection, as a service at capacity does
     this.threads = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
         new ArrayBlockingQueue<>(1024), DemoThreads.named(name));
-    this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128);
+    try {
+      this.server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 128);
+    } catch (BindException e) {
+      this.threads.shutdown();
+      BindException named = new BindException(
+          name + " cannot listen on 127.0.0.1:" + port + ": " + e.getMessage());
+      named.initCause(e);
+      throw named;
+    }
     // in flight from the moment the server hands an exchange over (queued or served) until done
     Executor counting = task -> {
       peakInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);

@@ -256,6 +256,17 @@ class DemoGatewayTest {
   }
 
   @Test
+  void aPortInUseIsRefusedNamingTheListenerAndThePort() throws Exception {
+    int taken = demo.cdnUri().getPort();
+
+    assertThatThrownBy(() -> DemoGateway.start(demo.options()
+        .withPorts(new DemoGateway.Ports(0, taken, 0, 0))))
+        .isInstanceOf(java.net.BindException.class)
+        .hasMessageContaining("cdn cannot listen on 127.0.0.1:" + taken);
+    assertThat(get("/hello", null).statusCode()).isEqualTo(200); // the running demo is intact
+  }
+
+  @Test
   void portsFollowTheIssuesOffsetsAndBadPortsAreRefusedNamingTheValue() {
     assertThat(DemoGateway.Ports.from(9000))
         .isEqualTo(new DemoGateway.Ports(9000, 9010, 9011, 9012));
