@@ -96,7 +96,8 @@ public final class DemoGateway implements AutoCloseable {
 
   static {
     // the JDK server's request and response deadlines, once, before this JVM's first HttpServer
-    // (a second apply() can misfire: a failed HttpServer.create leaves its idle-timer thread)
+    // (apply() again can misfire while another server is stopping: it looks for the JDK's
+    // timer threads, and a stopping server's idle timer can outlive its deadline timer)
     JdkServerLimits.ofDefaults().apply();
     System.setProperty("sun.net.httpserver.nodelay", "true");
   }
