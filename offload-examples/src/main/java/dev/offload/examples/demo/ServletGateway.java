@@ -38,10 +38,12 @@ import org.eclipse.jetty.server.ServerConnector;
 public final class ServletGateway implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
+  private final OffloadExecutor executor;
 
-  private ServletGateway(Server server, ServerConnector connector) {
+  private ServletGateway(Server server, ServerConnector connector, OffloadExecutor executor) {
     this.server = server;
     this.connector = connector;
+    this.executor = executor;
   }
 
   /**
@@ -74,7 +76,7 @@ public final class ServletGateway implements AutoCloseable {
     server.setHandler(context);
     server.setStopTimeout(10_000); // graceful: requests in flight finish
     server.start();
-    return new ServletGateway(server, connector);
+    return new ServletGateway(server, connector, executor);
   }
 
   /**
@@ -86,11 +88,21 @@ public final class ServletGateway implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + connector.getLocalPort());
   }
 
+  /**
+   * Returns the executor of the router's decisions in this gateway.
+   *
+   * @return the executor the filter uses
+   */
+  public OffloadExecutor executor() {
+    return executor;
+  }
+
   /** Stops Jetty, letting requests in flight finish (at most 10 s). */
   @Override
   public void close() {
     try {
       server.stop();
+      // issue 13: executor.close() here, once OffloadExecutor is AutoCloseable
     } catch (Exception e) {
       throw new IllegalStateException("Jetty did not stop cleanly", e);
     }
