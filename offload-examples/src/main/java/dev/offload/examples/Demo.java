@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
  * <pre>
  * (no option)      the demo gateway in the foreground until SIGTERM / Ctrl-C
  * --port P         gateway on P, demo CDN on P+10, orders on P+11, orders-replica on P+12
- *                  (default 8080)
+ *                  (default 8080; 0: every listener on a free port)
  * --load           drive a traffic mix with a spike through it, print a live table and a
  *                  summary against the same traffic with offloading off, then exit
  * --duration S     seconds of each load run (default 18; 1..60)
@@ -157,7 +157,8 @@ public final class Demo {
   static final class Args {
     static final String USAGE = String.join("\n",
         "usage: java -jar offload-demo.jar [--port P] [--load [--duration S]] | --tour | --help",
-        "  --port P      gateway on P (default 8080), demo CDN P+10, orders P+11, replica P+12",
+        "  --port P      gateway on P (default 8080), demo CDN P+10, orders P+11, replica P+12;"
+            + " 0: free ports",
         "  --load        drive a traffic mix with a spike, show it live, compare with offloading"
             + " off, exit",
         "  --duration S  seconds of each load run, 1..60 (default 18)",

@@ -531,16 +531,20 @@ public final class DemoGateway implements AutoCloseable {
 
     /**
      * Returns the issue's layout: the gateway on {@code port}, the CDN on {@code port + 10},
-     * orders on {@code port + 11}, orders-replica on {@code port + 12}.
+     * orders on {@code port + 11}, orders-replica on {@code port + 12}; 0 puts every listener
+     * on a free port.
      *
-     * @param port the gateway's port
+     * @param port the gateway's port, or 0
      * @return the four ports
-     * @throws IllegalArgumentException if {@code port} is not in 1..65523
+     * @throws IllegalArgumentException if {@code port} is not in 0..65523
      */
     public static Ports from(int port) {
+      if (port == 0) {
+        return ephemeral();
+      }
       if (port < 1 || port > 65_523) {
-        throw new IllegalArgumentException(
-            "--port must be in 1..65523 (the demo also uses port+10..port+12), was " + port);
+        throw new IllegalArgumentException("--port must be in 0..65523 (0: free ports; the demo"
+            + " also uses port+10..port+12), was " + port);
       }
       return new Ports(port, port + 10, port + 11, port + 12);
     }
