@@ -72,7 +72,11 @@ public final class DecisionsDemo {
     }
   }
 
-  /** Runs the demo. */
+  /**
+   * Runs the demo.
+   *
+   * @param args ignored
+   */
   public static void main(String[] args) {
     run(System.out);
   }

@@ -158,7 +158,12 @@ public final class GatewayDemo {
     }
   }
 
-  /** Runs the demo. */
+  /**
+   * Runs the demo.
+   *
+   * @param args ignored
+   * @throws Exception if a server cannot start or a request fails
+   */
   public static void main(String[] args) throws Exception {
     run(System.out);
   }
