@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.offload.core.internal.PathNormalizer;
 import dev.offload.core.internal.Settings;
+import dev.offload.core.internal.ThrottledLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -51,8 +52,16 @@ public final class OffloadRouter {
   private static final System.Logger LOG = System.getLogger(OffloadRouter.class.getName());
   /** The metric tag {@code route} of decisions that no route made. */
   static final String NO_ROUTE = "none";
+  /**
+   * The metric tag {@code route} under which executors count, in {@code offload.decisions} with
+   * {@code decision=reject}, the requests they refuse before the router sees them (a malformed
+   * {@code Host}, ambiguous framing, {@code CONNECT}, {@code TRACE}); no route may take this name.
+   */
+  public static final String BEFORE_ROUTING = "before_routing";
 
   private final Ticker ticker;
+  private final MeterRegistry registry;
+  private final ThrottledLog failures;
   private final CompiledGuard[] guards;
   private final CompiledRoute[] routes;
   private final RouteIndex index;
@@ -65,6 +74,8 @@ public final class OffloadRouter {
 
   private OffloadRouter(Builder b) {
     this.ticker = b.ticker;
+    this.registry = b.registry;
+    this.failures = new ThrottledLog(LOG, ticker, ThrottledLog.DEFAULT_INTERVAL);
     this.guards = new CompiledGuard[b.guards.size()];
     for (int i = 0; i < guards.length; i++) {
       Map.Entry<String, Guard> g = b.guards.get(i);
@@ -101,9 +112,32 @@ public final class OffloadRouter {
     }
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with no guards, no routes and the system ticker
+   */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Returns the clock every part of this router reads; executors time and throttle with it too.
+   *
+   * @return the ticker set with {@link Builder#ticker}, or the system ticker
+   */
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  /**
+   * Returns the registry this router's metrics are bound to, which executors built for this
+   * router use too unless given another one.
+   *
+   * @return the registry set with {@link Builder#meterRegistry}, or empty
+   */
+  public Optional<MeterRegistry> meterRegistry() {
+    return Optional.ofNullable(registry);
   }
 
   /**
@@ -217,7 +251,7 @@ public final class OffloadRouter {
     CompiledRoute route = routes[matched];
     if (trace != null) {
       trace.route = route.name;
-      trace.strategy = route.strategy.describe();
+      trace.strategy = describe(route.strategy, route.name);
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
     Decision decision = withDeferred(withGuards(
@@ -266,7 +300,9 @@ public final class OffloadRouter {
     if (trace != null) {
       trace.failure = what + " threw " + e;
     } else {
-      LOG.log(System.Logger.Level.WARNING, what + " threw; answering 500", e);
+      // first time in full, then counted: a strategy that always throws must not log a stack
+      // trace per request
+      failures.log(System.Logger.Level.WARNING, name, what + " threw; answering 500", e);
       if (metrics != null) {
         metrics.strategyError(name, e);
       }
@@ -401,6 +437,18 @@ public final class OffloadRouter {
     return decision;
   }
 
+  /**
+   * What explanations call a route's strategy: its own description, and for a lambda (which can
+   * only say what interface it implements, {@code OffloadStrategy} or {@code CdnStrategy}) that
+   * plus the route's name, so that two lambda routes read apart.
+   */
+  static String describe(OffloadStrategy strategy, String routeName) {
+    String described = strategy.describe();
+    return strategy.getClass().isSynthetic()
+        ? "lambda " + described + " of route '" + routeName + "'"
+        : described;
+  }
+
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder("OffloadRouter{");
@@ -409,7 +457,7 @@ public final class OffloadRouter {
     }
     for (CompiledRoute r : routes) {
       sb.append("\n  #").append(r.number).append(" '").append(r.name).append("' ")
-          .append(r.matcher.describe()).append(" -> ").append(r.strategy.describe());
+          .append(r.matcher.describe()).append(" -> ").append(describe(r.strategy, r.name));
     }
     return sb.append("\n  otherwise -> ").append(otherwise.describe()).append("\n}").toString();
   }
@@ -569,7 +617,8 @@ public final class OffloadRouter {
      * Returns the router.
      *
      * @throws IllegalStateException if two routes or two guards share a name, if there is no
-     *     route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE}, or if
+     *     route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE} or {@value
+     *     OffloadRouter#BEFORE_ROUTING}, or if
      *     {@code recordDecideDuration} is on without a meter registry
      */
     public OffloadRouter build() {
@@ -593,6 +642,10 @@ public final class OffloadRouter {
       }
       if (names.contains(NO_ROUTE) || guardNames.contains(NO_ROUTE)) {
         throw new IllegalStateException("'" + NO_ROUTE + "' is reserved for unrouted requests");
+      }
+      if (names.contains(BEFORE_ROUTING) || guardNames.contains(BEFORE_ROUTING)) {
+        throw new IllegalStateException("'" + BEFORE_ROUTING
+            + "' is reserved for requests refused before routing");
       }
       if (timeDecisions && registry == null) {
         throw new IllegalStateException("recordDecideDuration(true) needs a meterRegistry(...)");

@@ -22,6 +22,7 @@ import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -69,9 +70,16 @@ import java.util.function.Consumer;
  * <p>Every {@link Decision.Holding} handle is completed exactly once, whatever happens. Error
  * responses are {@code application/problem+json} (RFC 9457) with a short reason.
  *
- * <p>Immutable and thread-safe: build one per router and share it.
+ * <p>Metrics go to the router's meter registry ({@code OffloadRouter.Builder.meterRegistry}),
+ * unless {@link Builder#meterRegistry} names another. The requests refused here, before the
+ * router, are counted in {@code offload.decisions} under {@code route=}{@value
+ * OffloadRouter#BEFORE_ROUTING}, {@code decision=reject}.
+ *
+ * <p>Thread-safe: build one per router and share it. {@link #close() Close} it when the server
+ * in front has stopped: that releases the forwarder's backend connections and threads (an OkHttp
+ * client you passed in with {@code forwarding(f -> f.okHttpClient(c))} stays yours to close).
  */
-public final class OffloadExecutor {
+public final class OffloadExecutor implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
   private static final Headers CLOSE = Headers.of("Connection", "close");
 
@@ -80,28 +88,67 @@ public final class OffloadExecutor {
   private final Forwarder forwarder;
   private final OffloadHandler offloadHandler;
   private final Executor backgroundExecutor;
+  private final Counter refusedBeforeRouting;
 
   private OffloadExecutor(Builder b) {
     this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
     this.trustedProxies = b.trustedProxies;
     this.offloadHandler = b.offloadHandler;
-    this.forwarder = b.forwarder.build();
+    MeterRegistry registry = b.registry != null ? b.registry
+        : b.router.meterRegistry().orElse(null);
+    if (registry != null) {
+      b.forwarder.meterRegistry(registry);
+    }
+    this.forwarder = b.forwarder.ticker(b.router.ticker()).build();
+    this.refusedBeforeRouting = registry == null ? null
+        : Counter.builder("offload.decisions")
+            .description("Routing decisions, by route and kind of decision")
+            .baseUnit("decisions")
+            .tag("route", OffloadRouter.BEFORE_ROUTING)
+            .tag("decision", Decision.Kind.REJECT.tag())
+            .register(registry);
   }
 
-  /** Returns an executor with default settings. */
+  /**
+   * Returns an executor with default settings.
+   *
+   * @param router decides each request
+   * @return an executor using the router's meter registry, if it has one
+   */
   public static OffloadExecutor of(OffloadRouter router) {
     return builder(router).build();
   }
 
-  /** Returns a builder for an executor of {@code router}'s decisions. */
+  /**
+   * Returns a builder for an executor of {@code router}'s decisions.
+   *
+   * @param router decides each request
+   * @return a builder with default settings
+   */
   public static Builder builder(OffloadRouter router) {
     return new Builder(requireNonNull(router, "router"));
   }
 
-  /** Returns the router. */
+  /**
+   * Returns the router.
+   *
+   * @return the router this executor executes the decisions of
+   */
   public OffloadRouter router() {
     return router;
+  }
+
+  /**
+   * Releases what forwarding holds: closes the forwarder's idle backend connections and stops
+   * its threads, so that a JVM (or {@code mvn exec:java}) can exit at once. Call it after the
+   * server in front has stopped; a request forwarded after it gets 503. Idempotent. An OkHttp
+   * client passed in with {@code forwarding(f -> f.okHttpClient(c))} is not closed: it is
+   * yours.
+   */
+  @Override
+  public void close() {
+    forwarder.close();
   }
 
   /**
@@ -127,6 +174,9 @@ public final class OffloadExecutor {
       return;
     }
     if (request == null) {
+      if (refusedBeforeRouting != null) {
+        refusedBeforeRouting.increment();
+      }
       return;
     }
     Decision decision = router.decide(request);
@@ -457,6 +507,7 @@ public final class OffloadExecutor {
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
     private Executor backgroundExecutor = Runnable::run;
+    private MeterRegistry registry;
 
     private Builder(OffloadRouter router) {
       this.router = router;
@@ -524,9 +575,16 @@ public final class OffloadExecutor {
       return this;
     }
 
-    /** Sets the registry for the forwarding metrics; none by default. */
+    /**
+     * Sets the registry for the forwarding metrics and the count of requests refused before
+     * routing. Rarely needed: by default the router's registry is used, so a registry given to
+     * {@code OffloadRouter.builder().meterRegistry(...)} is all it takes.
+     *
+     * @param registry where the executor's and the forwarder's meters go
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
-      forwarder.meterRegistry(registry);
+      this.registry = requireNonNull(registry, "meterRegistry");
       return this;
     }
 

@@ -2,6 +2,7 @@ package dev.offload.http.forward;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
 import dev.offload.core.BodySink;
 import dev.offload.core.CachedResponse;
@@ -14,6 +15,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.core.internal.Settings;
+import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
 import dev.offload.http.internal.ContainedSink;
@@ -33,6 +35,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Authenticator;
 import okhttp3.ConnectionPool;
@@ -120,10 +123,15 @@ import okio.BufferedSource;
  * outcome of its last attempt) and {@value #ACTIVE_METER} (gauge of requests being forwarded;
  * tag {@code backend}). Durations are the completion record's, on the router's ticker.
  *
- * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
- * once per backend for its timeouts, all sharing one connection pool.
+ * <p>Backend failures are logged at {@code WARNING} with the backend, the instance and the cause,
+ * the first of each (backend, instance, kind) in full and then as a counted summary at most once a
+ * minute; the client's problem body names none of them.
+ *
+ * <p>Thread-safe: build one and share it. It holds one OkHttp client, derived once per backend
+ * for its timeouts, all sharing one connection pool. {@link #close()} releases that pool and the
+ * dispatcher's threads when the forwarder made the client itself.
  */
-public final class Forwarder {
+public final class Forwarder implements AutoCloseable {
   /** Default largest request body: 16 MiB. */
   public static final long DEFAULT_MAX_REQUEST_BODY_BYTES = 16L * 1024 * 1024;
   /** Default number of idle backend connections kept, across backends, when no client is given. */
@@ -169,9 +177,14 @@ public final class Forwarder {
   private final Duration requestBodyIdleTimeout;
   private final Duration requestBodyTimeout;
   private final BodyReadWatchdog watchdog;
+  private final ThrottledLog failures;
+  /** The client this forwarder made, and so closes; null when the user passed one in. */
+  private final OkHttpClient owned;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Forwarder(Builder b) {
-    OkHttpClient base = b.client != null ? b.client : defaultClient();
+    this.owned = b.client != null ? null : defaultClient();
+    OkHttpClient base = b.client != null ? b.client : owned;
     this.upstreams = new Upstreams(
         base.newBuilder()
             .followRedirects(false)
@@ -193,6 +206,22 @@ public final class Forwarder {
     this.watchdog = new BodyReadWatchdog(b.requestBodyIdleTimeout, b.requestBodyTimeout);
     this.forwardedHeaders =
         new ForwardedRequestHeaders(b.trustedProxies, b.allowUnderscoresInHeaders);
+    this.failures = new ThrottledLog(LOG, b.ticker, ThrottledLog.DEFAULT_INTERVAL);
+  }
+
+  /**
+   * Releases the backend connections and threads of the OkHttp client this forwarder made: idle
+   * connections are closed and the dispatcher's executor is shut down, so nothing keeps the JVM
+   * (or {@code mvn exec:java}) waiting. A client passed in with {@link Builder#okHttpClient} is
+   * left alone: it is yours. A request forwarded after this gets 503. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true) || owned == null) {
+      return;
+    }
+    owned.dispatcher().executorService().shutdown();
+    owned.connectionPool().evictAll();
   }
 
   private static OkHttpClient defaultClient() {
@@ -208,32 +237,56 @@ public final class Forwarder {
         .build();
   }
 
-  /** Returns a forwarder with default settings. */
+  /**
+   * Returns a forwarder with default settings.
+   *
+   * @return a forwarder with its own OkHttp client, to {@link #close()} when done
+   */
   public static Forwarder ofDefaults() {
     return builder().build();
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with default settings
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the maximum request body size in bytes. */
+  /**
+   * Returns the maximum request body size in bytes.
+   *
+   * @return the largest request body forwarded
+   */
   public long maxRequestBodyBytes() {
     return maxRequestBodyBytes;
   }
 
-  /** Returns the longest wait for the next bytes of a client's request body. */
+  /**
+   * Returns the longest wait for the next bytes of a client's request body.
+   *
+   * @return the idle timeout of request bodies
+   */
   public Duration requestBodyIdleTimeout() {
     return requestBodyIdleTimeout;
   }
 
-  /** Returns the longest time a client's whole request body may take. */
+  /**
+   * Returns the longest time a client's whole request body may take.
+   *
+   * @return the total timeout of request bodies
+   */
   public Duration requestBodyTimeout() {
     return requestBodyTimeout;
   }
 
-  /** Returns the proxies whose forwarding headers are appended to. */
+  /**
+   * Returns the proxies whose forwarding headers are appended to.
+   *
+   * @return the trusted proxies
+   */
   public TrustedProxies trustedProxies() {
     return trustedProxies;
   }
@@ -330,6 +383,10 @@ public final class Forwarder {
   private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,
       ServerExchange exchange, GuardedFill fill) {
     Backend backend = forward.backend();
+    if (closed.get()) {
+      return problem(exchange, 503, "closed", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          "the gateway is shutting down", true);
+    }
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
     if (declared > maxRequestBodyBytes) {
@@ -406,6 +463,10 @@ public final class Forwarder {
         case CONNECT_REFUSED -> "connect_error";
         default -> "bad_response";
       };
+      failures.log(System.Logger.Level.WARNING,
+          backend.name() + " " + forward.instance() + " " + kind,
+          "backend '" + backend.name() + "' instance " + forward.instance() + " failed ("
+              + kind + ") for " + method + " " + outgoing.encodedPath(), e);
       ForwardOutcome stale = answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
           tag, kind, forward.handle().responseHeaders());
       if (stale != null) {
@@ -413,11 +474,11 @@ public final class Forwarder {
       }
       return switch (kind) {
         case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
-            kind, "backend " + backend.name() + " did not answer in time", false);
+            kind, "the backend did not answer in time", false);
         case CONNECT_REFUSED -> problem(exchange, 502, "connect_error", Outcome.FAILURE, kind,
-            "backend " + backend.name() + " is unreachable", false);
+            "the backend is unreachable", false);
         default -> problem(exchange, 502, "bad_response", Outcome.FAILURE, kind,
-            "backend " + backend.name() + " sent no valid response", false);
+            "the backend sent no valid response", false);
       };
     }
     try (response) {
@@ -458,8 +519,12 @@ public final class Forwarder {
     String backend = outgoing.backend().name();
     int status = response.code();
     if (status < 200 || status > 599) {
+      failures.log(System.Logger.Level.WARNING,
+          backend + " " + outgoing.instance() + " " + FailureKind.BAD_RESPONSE,
+          "backend '" + backend + "' instance " + outgoing.instance() + " answered status "
+              + status, null);
       return problem(exchange, 502, "bad_response", Outcome.FAILURE, FailureKind.BAD_RESPONSE,
-          "backend " + backend + " sent no valid response", false);
+          "the backend sent no valid response", false);
     }
     if (status == 304) {
       // the decision asked the backend to revalidate what the cache holds: answer from it
@@ -713,8 +778,21 @@ public final class Forwarder {
     private boolean allowUnderscoresInHeaders = DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS;
     private Duration requestBodyIdleTimeout = DEFAULT_REQUEST_BODY_IDLE_TIMEOUT;
     private Duration requestBodyTimeout = DEFAULT_REQUEST_BODY_TIMEOUT;
+    private Ticker ticker = Ticker.systemTicker();
 
     private Builder() {}
+
+    /**
+     * Sets the clock that spaces out the log entries of repeated backend failures (default: the
+     * system ticker; {@code OffloadExecutor} sets its router's).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
 
     /**
      * Sets the longest wait for the next bytes of a client's request body while it is forwarded
