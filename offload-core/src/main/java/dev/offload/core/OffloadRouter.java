@@ -144,6 +144,9 @@ public final class OffloadRouter {
    * Decides what to do with {@code request}. Does no I/O and never throws for a bad request or a
    * failing strategy (those become {@link Decision.Reject}s). A returned decision that holds a
    * {@link DecisionHandle} must be executed and its handle completed exactly once.
+   *
+   * @param request the request
+   * @return the decision, never null
    */
   public Decision decide(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -155,6 +158,9 @@ public final class OffloadRouter {
    * Explains what {@link #decide} does with {@code request}, and why. Runs the same guards and
    * strategies (so a strategy that counts calls sees this one), records no metrics, and
    * completes the handle of the decision it explains as dropped, so no resource stays held.
+   *
+   * @param request the request
+   * @return the explanation
    */
   public Explanation explain(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -546,19 +552,32 @@ public final class OffloadRouter {
      * Accepts paths with parameters ({@code /a;jsessionid=1/b}), refused with 400 by default
      * because servers disagree on what they mean. When allowed, a path that falls under a route
      * protecting a prefix once its parameters are removed is still refused.
+     *
+     * @param allow whether it is allowed
+     * @return this builder
      */
     public Builder allowPathParameters(boolean allow) {
       this.allowPathParameters = allow;
       return this;
     }
 
-    /** Sets the clock for all time reads (default: the system ticker). */
+    /**
+     * Sets the clock for all time reads (default: the system ticker).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** Binds metrics ({@code offload.decisions}, ...) to {@code registry}. Default: no metrics. */
+    /**
+     * Binds metrics ({@code offload.decisions}, ...) to {@code registry}. Default: no metrics.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
       return this;
@@ -567,13 +586,21 @@ public final class OffloadRouter {
     /**
      * Also times each decision in {@code offload.decide.duration} (off by default: two clock
      * reads per request). Needs a {@link #meterRegistry}.
+     *
+     * @param enabled whether it is on
+     * @return this builder
      */
     public Builder recordDecideDuration(boolean enabled) {
       this.timeDecisions = enabled;
       return this;
     }
 
-    /** Adds a guard named {@code guard-N} (N from 1). */
+    /**
+     * Adds a guard named {@code guard-N} (N from 1).
+     *
+     * @param guard the guard
+     * @return this builder
+     */
     public Builder guard(Guard guard) {
       return guard("guard-" + (guards.size() + 1), guard);
     }
@@ -581,6 +608,9 @@ public final class OffloadRouter {
     /**
      * Adds a named guard; guards run in the order added, before any route.
      *
+     * @param name the name
+     * @param guard the guard
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is blank
      */
     public Builder guard(String name, Guard guard) {
@@ -589,7 +619,13 @@ public final class OffloadRouter {
       return this;
     }
 
-    /** Adds a route named after its description, e.g. {@code GET|HEAD /static/**}. */
+    /**
+     * Adds a route named after its description, e.g. {@code GET|HEAD /static/**}.
+     *
+     * @param route the route
+     * @param strategy the strategy
+     * @return this builder
+     */
     public Builder route(Route route, OffloadStrategy strategy) {
       requireNonNull(route, "route");
       return route(route.toString(), route, strategy);
@@ -598,6 +634,10 @@ public final class OffloadRouter {
     /**
      * Adds a named route; the first route that matches a request decides it.
      *
+     * @param name the name
+     * @param route the route
+     * @param strategy the strategy
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is blank
      */
     public Builder route(String name, Route route, OffloadStrategy strategy) {
@@ -607,7 +647,12 @@ public final class OffloadRouter {
       return this;
     }
 
-    /** Sets what happens to requests no route takes (default: pass through). */
+    /**
+     * Sets what happens to requests no route takes (default: pass through).
+     *
+     * @param strategy the strategy
+     * @return this builder
+     */
     public Builder otherwise(OffloadStrategy strategy) {
       this.otherwise = requireNonNull(strategy, "otherwise");
       return this;
@@ -616,10 +661,11 @@ public final class OffloadRouter {
     /**
      * Returns the router.
      *
+     * @return the router
      * @throws IllegalStateException if two routes or two guards share a name, if there is no
-     *     route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE} or {@value
-     *     OffloadRouter#BEFORE_ROUTING}, or if
-     *     {@code recordDecideDuration} is on without a meter registry
+     * route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE} or {@value
+     * OffloadRouter#BEFORE_ROUTING}, or if
+     * {@code recordDecideDuration} is on without a meter registry
      */
     public OffloadRouter build() {
       if (routes.isEmpty() && otherwise == null) {

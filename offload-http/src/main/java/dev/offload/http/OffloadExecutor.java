@@ -158,8 +158,11 @@ public final class OffloadExecutor implements AutoCloseable {
    *
    * <p>I/O failures towards the client while answering abort the exchange rather than throw.
    *
+   * @param <E> the type of the value
+   * @param exchange the exchange
+   * @param host the host
    * @throws IOException from the host's handler, unchanged (the pass-through's handle completes
-   *     as dropped)
+   * as dropped)
    * @throws E from the host's handler, unchanged (the handle completes as failed)
    */
   public <E extends Exception> void execute(ServerExchange exchange, HostHandler<E> host)
@@ -518,6 +521,9 @@ public final class OffloadExecutor implements AutoCloseable {
      * stale-while-revalidate}, a forward whose answer only the edge cache reads. Default: on the
      * request's thread, once its client was answered. A rejected task is dropped (the stale
      * response stays until another request refreshes it).
+     *
+     * @param executor the executor
+     * @return this builder
      */
     public Builder backgroundExecutor(Executor executor) {
       this.backgroundExecutor = requireNonNull(executor, "backgroundExecutor");
@@ -529,9 +535,12 @@ public final class OffloadExecutor implements AutoCloseable {
      *
      * <pre>{@code
      * OffloadExecutor.builder(router)
-     *     .forwarding(f -> f.maxRequestBodyBytes(64L << 20).retryPolicy(RetryPolicy.never()))
-     *     .build();
+     * .forwarding(f -> f.maxRequestBodyBytes(64L << 20).retryPolicy(RetryPolicy.never()))
+     * .build();
      * }</pre>
+     *
+     * @param configure the configure
+     * @return this builder
      */
     public Builder forwarding(Consumer<Forwarder.Builder> configure) {
       requireNonNull(configure, "forwarding").accept(forwarder);
@@ -544,32 +553,54 @@ public final class OffloadExecutor implements AutoCloseable {
      * their forwarding headers are appended to; everyone else's are dropped. Replaces earlier
      * values; none by default.
      *
+     * @param cidrs the cidrs
+     * @return this builder
      * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
      */
     public Builder trustedProxies(String... cidrs) {
       return trustedProxies(TrustedProxies.of(requireNonNull(cidrs, "trustedProxies")));
     }
 
-    /** Sets the proxies in front of this server; parsed once, shared with the forwarder. */
+    /**
+     * Sets the proxies in front of this server; parsed once, shared with the forwarder.
+     *
+     * @param proxies the proxies
+     * @return this builder
+     */
     public Builder trustedProxies(TrustedProxies proxies) {
       this.trustedProxies = requireNonNull(proxies, "trustedProxies");
       forwarder.trustedProxies(proxies);
       return this;
     }
 
-    /** See {@link Forwarder.Builder#requestBodyIdleTimeout}. */
+    /**
+     * See {@link Forwarder.Builder#requestBodyIdleTimeout}.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder requestBodyIdleTimeout(Duration timeout) {
       forwarder.requestBodyIdleTimeout(timeout);
       return this;
     }
 
-    /** See {@link Forwarder.Builder#requestBodyTimeout}. */
+    /**
+     * See {@link Forwarder.Builder#requestBodyTimeout}.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder requestBodyTimeout(Duration timeout) {
       forwarder.requestBodyTimeout(timeout);
       return this;
     }
 
-    /** See {@link Forwarder.Builder#allowUnderscoresInHeaders}. */
+    /**
+     * See {@link Forwarder.Builder#allowUnderscoresInHeaders}.
+     *
+     * @param allow whether it is allowed
+     * @return this builder
+     */
     public Builder allowUnderscoresInHeaders(boolean allow) {
       forwarder.allowUnderscoresInHeaders(allow);
       return this;
@@ -588,13 +619,22 @@ public final class OffloadExecutor implements AutoCloseable {
       return this;
     }
 
-    /** Sets what executes {@link Decision.Offload}; default {@link OffloadHandler#unavailable()}. */
+    /**
+     * Sets what executes {@link Decision.Offload}; default {@link OffloadHandler#unavailable()}.
+     *
+     * @param handler the handler
+     * @return this builder
+     */
     public Builder offloadHandler(OffloadHandler handler) {
       this.offloadHandler = requireNonNull(handler, "offloadHandler");
       return this;
     }
 
-    /** Returns the executor. */
+    /**
+     * Returns the executor.
+     *
+     * @return the executor
+     */
     public OffloadExecutor build() {
       return new OffloadExecutor(this);
     }

@@ -65,12 +65,22 @@ public final class EdgeCacheStrategy implements CdnStrategy {
     this.backend = backend;
   }
 
-  /** Returns a strategy answering from {@code cache}, filled by the host's own handler. */
+  /**
+   * Returns a strategy answering from {@code cache}, filled by the host's own handler.
+   *
+   * @param cache the cache
+   * @return a strategy answering from {@code cache}, filled by the host's own handler
+   */
   public static EdgeCacheStrategy of(EdgeCache cache) {
     return new EdgeCacheStrategy(requireNonNull(cache, "cache"), null);
   }
 
-  /** Returns this strategy filled from {@code backend} instead (forwarding to it on a miss). */
+  /**
+   * Returns this strategy filled from {@code backend} instead (forwarding to it on a miss).
+   *
+   * @param backend the backend
+   * @return this strategy filled from {@code backend} instead (forwarding to it on a miss)
+   */
   public EdgeCacheStrategy from(Backend backend) {
     return new EdgeCacheStrategy(cache, requireNonNull(backend, "backend"));
   }

@@ -297,6 +297,9 @@ public final class Forwarder implements AutoCloseable {
    * failure on either side: those become a problem response, or an aborted exchange once the
    * response has started.
    *
+   * @param forward the forward
+   * @param request the request
+   * @param exchange the exchange
    * @throws RuntimeException only for a bug; the handle is completed as a failure first
    */
   public void forward(Decision.Forward forward, OffloadRequest request, ServerExchange exchange) {
@@ -326,8 +329,15 @@ public final class Forwarder implements AutoCloseable {
    * protocol} from the socket peer {@code peer}: the value the proxy rules produce, before
    * anything is sent.
    *
+   * @param forward the forward
+   * @param request the request
+   * @param peer the peer
+   * @param protocol the protocol
+   * @return the request that {@code forward} sends for {@code request}, received with {@code
+   *     protocol} from the socket peer {@code peer}: the value the proxy rules produce, before
+   *     anything is sent
    * @throws IllegalArgumentException if a header value that would be relayed is neither ASCII
-   *     nor UTF-8 (the forwarder answers such a request 400)
+   * nor UTF-8 (the forwarder answers such a request 400)
    */
   public OutgoingRequest outgoing(Decision.Forward forward, OffloadRequest request,
       InetAddress peer, String protocol) {
@@ -800,6 +810,8 @@ public final class Forwarder implements AutoCloseable {
      * abandoned (its connection closed, never reused) and the client gets 408 with {@code
      * Connection: close}, or, on the JDK server, its connection is closed.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException naming {@code requestBodyIdleTimeout} if not positive
      */
     public Builder requestBodyIdleTimeout(Duration timeout) {
@@ -812,6 +824,8 @@ public final class Forwarder implements AutoCloseable {
      * read (default {@link #DEFAULT_REQUEST_BODY_TIMEOUT}); a client that trickles a byte now
      * and then is cut off here. What happens then: as for {@link #requestBodyIdleTimeout}.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException naming {@code requestBodyTimeout} if not positive
      */
     public Builder requestBodyTimeout(Duration timeout) {
@@ -825,6 +839,9 @@ public final class Forwarder implements AutoCloseable {
      * frameworks read {@code X_Forwarded_For} as {@code X-Forwarded-For}, so such names are
      * dropped by default; even when allowed, a name that reads as a field the forwarder drops or
      * rebuilds ({@code Transfer_Encoding}, {@code Content_Length}, {@code X_Real_IP}) is dropped.
+     *
+     * @param allow whether it is allowed
+     * @return this builder
      */
     public Builder allowUnderscoresInHeaders(boolean allow) {
       this.allowUnderscoresInHeaders = allow;
@@ -838,6 +855,9 @@ public final class Forwarder implements AutoCloseable {
      * #DEFAULT_MAX_IDLE_CONNECTIONS} idle connections, each kept {@value
      * #DEFAULT_KEEP_ALIVE_SECONDS} s. A client of your own keeps its pool's settings: keep its
      * idle connections for less time than your backends keep theirs.
+     *
+     * @param client the client
+     * @return this builder
      */
     public Builder okHttpClient(OkHttpClient client) {
       this.client = requireNonNull(client, "okHttpClient");
@@ -848,6 +868,8 @@ public final class Forwarder implements AutoCloseable {
      * Sets the largest request body forwarded, in bytes (default {@value
      * #DEFAULT_MAX_REQUEST_BODY_BYTES}); {@code Long.MAX_VALUE} means no limit.
      *
+     * @param bytes the number of bytes
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder maxRequestBodyBytes(long bytes) {
@@ -862,37 +884,63 @@ public final class Forwarder implements AutoCloseable {
      * Sets the proxies (CIDR blocks or addresses) whose forwarding headers are appended to
      * rather than dropped. Replaces earlier values; none by default.
      *
+     * @param cidrs the cidrs
+     * @return this builder
      * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
      */
     public Builder trustedProxies(String... cidrs) {
       return trustedProxies(TrustedProxies.of(requireNonNull(cidrs, "trustedProxies")));
     }
 
-    /** Sets the proxies whose forwarding headers are appended to; none by default. */
+    /**
+     * Sets the proxies whose forwarding headers are appended to; none by default.
+     *
+     * @param proxies the proxies
+     * @return this builder
+     */
     public Builder trustedProxies(TrustedProxies proxies) {
       this.trustedProxies = requireNonNull(proxies, "trustedProxies");
       return this;
     }
 
-    /** Sets when a failed request is sent again; default {@link RetryPolicy#staleConnection()}. */
+    /**
+     * Sets when a failed request is sent again; default {@link RetryPolicy#staleConnection()}.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = requireNonNull(policy, "retryPolicy");
       return this;
     }
 
-    /** Sets what sees each relayed response (an edge cache); default none. */
+    /**
+     * Sets what sees each relayed response (an edge cache); default none.
+     *
+     * @param observer the observer
+     * @return this builder
+     */
     public Builder responseObserver(ResponseObserver observer) {
       this.observer = requireNonNull(observer, "responseObserver");
       return this;
     }
 
-    /** Sets the registry for the forwarding metrics; none by default. */
+    /**
+     * Sets the registry for the forwarding metrics; none by default.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "meterRegistry");
       return this;
     }
 
-    /** Returns the forwarder. */
+    /**
+     * Returns the forwarder.
+     *
+     * @return the forwarder
+     */
     public Forwarder build() {
       return new Forwarder(this);
     }

@@ -48,12 +48,24 @@ public final class OffloadHttpHandler implements HttpHandler {
     this.next = next;
   }
 
-  /** Wraps {@code next} with an executor of {@code router}'s decisions with default settings. */
+  /**
+   * Wraps {@code next} with an executor of {@code router}'s decisions with default settings.
+   *
+   * @param router the router
+   * @param next the next
+   * @return the handler, to register as a context's
+   */
   public static OffloadHttpHandler wrap(OffloadRouter router, HttpHandler next) {
     return wrap(OffloadExecutor.of(requireNonNull(router, "router")), next);
   }
 
-  /** Wraps {@code next} with {@code executor}. */
+  /**
+   * Wraps {@code next} with {@code executor}.
+   *
+   * @param executor the executor
+   * @param next the next
+   * @return the handler, to register as a context's
+   */
   public static OffloadHttpHandler wrap(OffloadExecutor executor, HttpHandler next) {
     JdkServerLimits.warnOnceIfUnsafe();
     return new OffloadHttpHandler(
