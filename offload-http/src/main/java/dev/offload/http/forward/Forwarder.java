@@ -183,6 +183,7 @@ public final class Forwarder implements AutoCloseable {
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private Forwarder(Builder b) {
+    OkHttpClassPath.requireOkHttp5();
     this.owned = b.client != null ? null : defaultClient();
     OkHttpClient base = b.client != null ? b.client : owned;
     this.upstreams = new Upstreams(
@@ -940,6 +941,8 @@ public final class Forwarder implements AutoCloseable {
      * Returns the forwarder.
      *
      * @return the forwarder
+     * @throws IllegalStateException if the class path has OkHttp 4 next to OkHttp 5, or only
+     *     OkHttp 4: the message names the jars and the Maven exclusion to add
      */
     public Forwarder build() {
       return new Forwarder(this);
