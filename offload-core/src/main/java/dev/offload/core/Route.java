@@ -100,7 +100,9 @@ public final class Route {
    * @param pattern the pattern
    * @return the route
    * @throws IllegalArgumentException if the pattern is empty, holds {@code ?}, {@code #},
-   * whitespace or a backslash, or an exact path does not start with {@code /}
+   * whitespace or a backslash, or an exact path does not start with {@code /}, or a glob
+   * without a leading {@code /} starts with a literal segment and holds {@code **} ({@code
+   * static/**} would match {@code /x/static/y}: write {@code /static/**})
    */
   public static Route path(String pattern) {
     checkPattern(pattern);
