@@ -699,7 +699,34 @@ public final class OffloadRouter {
       if (otherwise == null) {
         otherwise = OffloadStrategy.passThrough();
       }
+      requireDistinctBackendNames();
       return new OffloadRouter(this);
+    }
+
+    /**
+     * Refuses two different {@link Backend}s with one name among what the strategies list
+     * ({@link OffloadStrategy#backends()}): metrics and logs are per backend name, so they would
+     * mix. One {@code Backend} object shared by several routes is fine.
+     */
+    private void requireDistinctBackendNames() {
+      Map<String, Map.Entry<String, Backend>> seen = new LinkedHashMap<>();
+      List<Map.Entry<String, OffloadStrategy>> strategies = new ArrayList<>();
+      for (RouteEntry r : routes) {
+        strategies.add(Map.entry("route '" + r.name + "'", r.strategy));
+      }
+      strategies.add(Map.entry("otherwise", otherwise));
+      for (Map.Entry<String, OffloadStrategy> s : strategies) {
+        for (Backend backend : s.getValue().backends()) {
+          Map.Entry<String, Backend> first =
+              seen.putIfAbsent(backend.name(), Map.entry(s.getKey(), backend));
+          if (first != null && first.getValue() != backend) {
+            throw new IllegalStateException("two different backends are named '" + backend.name()
+                + "' (" + first.getKey() + ": " + first.getValue() + ", " + s.getKey() + ": "
+                + backend + "): their metrics and logs would mix; give each its own name, or "
+                + "share one Backend object");
+          }
+        }
+      }
     }
   }
 }

@@ -2,6 +2,8 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.List;
+
 /**
  * What a route does with a request it matched: one method, usable as a lambda. The three kinds
  * that the pattern names extend it: {@link dev.offload.core.cdn.CdnStrategy}, {@link
@@ -39,6 +41,17 @@ public interface OffloadStrategy {
   }
 
   /**
+   * Returns the backends this strategy may forward to, so that the router can refuse two
+   * different {@link Backend}s with one name (their metrics and logs would mix). Strategies that
+   * forward list theirs; a lambda lists none, and is not checked.
+   *
+   * @return the backends, none by default
+   */
+  default List<Backend> backends() {
+    return List.of();
+  }
+
+  /**
    * Returns {@code strategy} with {@code description} as what {@link #describe()} says, for
    * explanations and {@code OffloadRouter.toString()}.
    *
@@ -63,6 +76,11 @@ public interface OffloadStrategy {
       @Override
       public String describe() {
         return description;
+      }
+
+      @Override
+      public List<Backend> backends() {
+        return strategy.backends();
       }
     };
   }

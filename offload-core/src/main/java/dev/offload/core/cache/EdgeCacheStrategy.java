@@ -13,6 +13,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.PendingResponse;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.BackendLoad;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -248,6 +249,11 @@ public final class EdgeCacheStrategy implements CdnStrategy {
   private static Decision.Holding withStatus(Decision.Holding decision, CacheStatus status) {
     decision.handle().addResponseHeaders(Headers.of(CacheStatus.HEADER, status.name()));
     return decision;
+  }
+
+  @Override
+  public List<Backend> backends() {
+    return backend == null ? List.of() : List.of(backend);
   }
 
   @Override

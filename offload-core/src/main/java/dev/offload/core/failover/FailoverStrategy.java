@@ -6,6 +6,7 @@ import dev.offload.core.Backend;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionContext;
 import dev.offload.core.OffloadRequest;
+import java.util.List;
 import dev.offload.core.OffloadStrategy;
 
 /**
@@ -48,6 +49,11 @@ public interface FailoverStrategy extends OffloadStrategy {
       @Override
       public String describe() {
         return "FailoverStrategy.to(" + backend.name() + ")";
+      }
+
+      @Override
+      public List<Backend> backends() {
+        return List.of(backend);
       }
     };
   }
