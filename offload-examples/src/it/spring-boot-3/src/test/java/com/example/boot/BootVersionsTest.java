@@ -3,6 +3,7 @@ package com.example.boot;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import dev.offload.core.Backend;
 import dev.offload.core.OffloadRouter;
@@ -27,16 +28,21 @@ import kotlin.KotlinVersion;
 import org.junit.jupiter.api.Test;
 
 class BootVersionsTest {
-  private static HttpServer server(String body, ExecutorService threads) throws Exception {
-    HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    s.createContext("/", exchange -> {
+  /** Answers {@code body}, cacheable for a minute. */
+  private static HttpHandler answering(String body) {
+    return exchange -> {
       byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
       exchange.getResponseHeaders().set("Cache-Control", "public, max-age=60");
       exchange.sendResponseHeaders(200, bytes.length);
       try (OutputStream out = exchange.getResponseBody()) {
         out.write(bytes);
       }
-    });
+    };
+  }
+
+  private static HttpServer server(String body, ExecutorService threads) throws Exception {
+    HttpServer s = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    s.createContext("/", answering(body));
     s.setExecutor(threads);
     s.start();
     return s;
@@ -58,14 +64,7 @@ class BootVersionsTest {
     OffloadExecutor executor = OffloadExecutor.of(router);
     HttpServer gateway = OffloadHttpServer.wrap(
         HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0), executor);
-    gateway.createContext("/img", exchange -> {
-      byte[] bytes = "image".getBytes(StandardCharsets.UTF_8);
-      exchange.getResponseHeaders().set("Cache-Control", "public, max-age=60");
-      exchange.sendResponseHeaders(200, bytes.length);
-      try (OutputStream out = exchange.getResponseBody()) {
-        out.write(bytes);
-      }
-    });
+    gateway.createContext("/img", answering("image"));
     gateway.setExecutor(threads);
     gateway.start();
     HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
