@@ -16,6 +16,7 @@ import dev.offload.core.PendingResponse;
 import dev.offload.core.ResponseFill;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
+import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.internal.DiscardingExchange;
 import dev.offload.http.internal.GuardedFill;
@@ -89,10 +90,12 @@ public final class OffloadExecutor implements AutoCloseable {
   private final OffloadHandler offloadHandler;
   private final Executor backgroundExecutor;
   private final Counter refusedBeforeRouting;
+  private final ThrottledLog failures;
 
   private OffloadExecutor(Builder b) {
     this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
+    this.failures = new ThrottledLog(LOG, b.router.ticker(), ThrottledLog.DEFAULT_INTERVAL);
     this.trustedProxies = b.trustedProxies;
     this.offloadHandler = b.offloadHandler;
     MeterRegistry registry = b.registry != null ? b.registry
@@ -232,7 +235,8 @@ public final class OffloadExecutor implements AutoCloseable {
       Thread.currentThread().interrupt();
       response = Optional.empty();
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "pending response failed; executing the decision", e);
+      failures.log(System.Logger.Level.WARNING, "pending",
+          "pending response failed; executing the decision", e);
       response = Optional.empty();
     }
     if (response.isEmpty()) {
@@ -274,7 +278,7 @@ public final class OffloadExecutor implements AutoCloseable {
         try {
           forwarder.forward(forward, request, background);
         } catch (RuntimeException e) {
-          LOG.log(System.Logger.Level.WARNING, "background refresh failed", e);
+          failures.log(System.Logger.Level.WARNING, "refresh", "background refresh failed", e);
         }
       });
     } catch (RejectedExecutionException e) {
@@ -489,7 +493,7 @@ public final class OffloadExecutor implements AutoCloseable {
       throw e;
     } catch (Exception e) { // runtime, or checked and thrown undeclared (Kotlin, @SneakyThrows)
       offload.handle().tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, 500, 0);
-      LOG.log(System.Logger.Level.WARNING,
+      failures.log(System.Logger.Level.WARNING, "offload " + offload.queue(),
           "offload handler failed for queue '" + offload.queue() + "'", e);
       if (tracked.started()) {
         exchange.abort();

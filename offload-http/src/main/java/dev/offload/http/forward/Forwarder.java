@@ -719,7 +719,8 @@ public final class Forwarder implements AutoCloseable {
       BodySink sink = observer.onResponse(outgoing, status, headers, length);
       return ContainedSink.of(sink, "response observer");
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "response observer threw; not observing " + outgoing, e);
+      failures.log(System.Logger.Level.WARNING, "observer " + outgoing.backend().name(),
+          "response observer threw; not observing " + outgoing, e);
       return BodySink.NONE;
     }
   }
