@@ -138,6 +138,28 @@ class ExecutorLifecycleTest {
   }
 
   @Test
+  void closingLeavesAnOkHttpClientPassedInAlone() throws Exception {
+    Loopback.Backend b = closer.add(new Loopback.Backend());
+    okhttp3.OkHttpClient mine = new okhttp3.OkHttpClient();
+    OffloadRouter router = OffloadRouter.builder().ticker(ticker)
+        .route("api", Route.prefix("/api/"), FailoverStrategy.to(Backend.of("orders", b.uri())))
+        .build();
+    OffloadExecutor executor = closer.add(
+        OffloadExecutor.builder(router).forwarding(f -> f.okHttpClient(mine)).build());
+    Gateway.Running gw = closer.add(server.start(executor, Gateway.Host.answering("h")));
+    try (RawClient client = new RawClient(gw.port())) {
+      assertThat(client.send(get("/api/x")).read().status()).isEqualTo(200);
+    }
+    gw.awaitHandled(1);
+    assertThat(mine.connectionPool().idleConnectionCount()).isEqualTo(1);
+    executor.close();
+    assertThat(mine.connectionPool().idleConnectionCount())
+        .as("the pool of a client passed in is its owner's").isEqualTo(1);
+    assertThat(mine.dispatcher().executorService().isShutdown()).isFalse();
+    mine.connectionPool().evictAll();
+  }
+
+  @Test
   void requestsRefusedBeforeRoutingAreCountedUnderTheirOwnTag() throws Exception {
     Gateway.Running gw = closer.add(server.start(
         executor(URI.create("http://127.0.0.1:" + Loopback.closedPort())),
