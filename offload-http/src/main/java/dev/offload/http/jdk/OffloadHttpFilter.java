@@ -99,6 +99,6 @@ public final class OffloadHttpFilter extends Filter {
    */
   @Override
   public String description() {
-    return "offload: routes each request with " + executor.router().getClass().getSimpleName();
+    return "offload: decides each request with an OffloadRouter and executes the decision";
   }
 }
