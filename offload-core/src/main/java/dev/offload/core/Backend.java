@@ -140,7 +140,7 @@ public final class Backend {
     /**
      * Adds an instance.
      *
-     * @param uri the uri
+     * @param uri the instance's base URI
      * @return this builder
      * @throws IllegalArgumentException unless {@code uri} is an absolute http or https URI with a
      * host, no user info, no query and no fragment, not already added

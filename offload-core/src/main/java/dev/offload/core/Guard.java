@@ -80,7 +80,7 @@ public interface Guard {
   /**
    * Returns a guard that denies with {@code status} and {@code reason} when {@code when} holds.
    *
-   * @param when the when
+   * @param when which requests to deny
    * @param status the HTTP status code
    * @param reason the reason, for the problem body
    * @return a guard that denies with {@code status} and {@code reason} when {@code when} holds

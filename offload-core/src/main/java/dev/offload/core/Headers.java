@@ -202,7 +202,7 @@ public final class Headers {
   /**
    * Returns these fields followed by {@code more}'s: a repeated name keeps every value.
    *
-   * @param more the more
+   * @param more the fields to append
    * @return these fields followed by {@code more}'s: a repeated name keeps every value
    */
   public Headers plus(Headers more) {

@@ -474,7 +474,7 @@ public final class EdgeCache {
      * Sets how old a fetch may get before one more request for the same URL is let through to
      * the origin as the new fetch (default {@link #DEFAULT_COALESCE_LOCK_AGE}).
      *
-     * @param age the age
+     * @param age how long a fetch holds the lock
      * @return this builder
      * @throws IllegalArgumentException naming {@code coalesceLockAge} if not positive
      */

@@ -101,7 +101,7 @@ public final class BackendLoad {
   /**
    * Returns the load of {@code uri}.
    *
-   * @param uri the uri
+   * @param uri one of the backend's instances
    * @return the load of {@code uri}
    * @throws IllegalArgumentException if it is not one of the backend's instances
    */

@@ -25,7 +25,7 @@ public interface JwkSetSource {
    * remote source may refresh (in the background, rate-limited) after a key rotation. Must not
    * block. Does nothing by default.
    *
-   * @param kid the kid
+   * @param kid the key id ({@code kid}) the token names
    */
   default void unknownKeyId(String kid) {}
 

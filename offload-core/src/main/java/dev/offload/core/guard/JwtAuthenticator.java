@@ -283,7 +283,7 @@ public final class JwtAuthenticator implements Authenticator {
      * Sets the clock skew tolerated on {@code exp} and {@code nbf} (default {@link
      * #DEFAULT_CLOCK_SKEW}).
      *
-     * @param skew the skew
+     * @param skew the clock skew tolerated
      * @return this builder
      * @throws IllegalArgumentException if negative or above {@link #MAX_CLOCK_SKEW}
      */

@@ -476,7 +476,7 @@ public final class RateLimit implements Guard {
     /**
      * Limits only requests for which {@code when} holds; others pass untouched.
      *
-     * @param when the when
+     * @param when which requests the limit applies to
      * @return this builder
      */
     public Builder appliesWhen(Predicate<OffloadRequest> when) {

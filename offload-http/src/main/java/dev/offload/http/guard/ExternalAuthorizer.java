@@ -101,7 +101,7 @@ public final class ExternalAuthorizer implements Guard {
   /**
    * Returns a builder for the service at {@code uri} ({@code http} or {@code https}).
    *
-   * @param uri the uri
+   * @param uri the authorizer's endpoint
    * @return a builder for the service at {@code uri} ({@code http} or {@code https})
    */
   public static Builder builder(URI uri) {
@@ -268,7 +268,7 @@ public final class ExternalAuthorizer implements Guard {
      * (default {@link #DEFAULT_CACHE_TTL}; zero: call for every request). A revoked credential
      * is honoured only after it.
      *
-     * @param ttl the ttl
+     * @param ttl how long an answer is reused
      * @return this builder
      * @throws IllegalArgumentException if negative
      */

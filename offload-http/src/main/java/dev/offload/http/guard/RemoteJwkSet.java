@@ -87,7 +87,7 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
   /**
    * Returns a builder for the JWKS at {@code uri} ({@code http} or {@code https}).
    *
-   * @param uri the uri
+   * @param uri where the JWK set is fetched from
    * @return a builder for the JWKS at {@code uri} ({@code http} or {@code https})
    */
   public static Builder builder(URI uri) {

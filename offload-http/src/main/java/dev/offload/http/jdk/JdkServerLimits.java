@@ -293,7 +293,7 @@ public final class JdkServerLimits {
      * Sets {@code sun.net.httpserver.maxIdleConnections} (default {@value
      * #DEFAULT_MAX_IDLE_CONNECTIONS}).
      *
-     * @param n the n
+     * @param n the most idle connections kept
      * @return this builder
      * @throws IllegalArgumentException naming {@code maxIdleConnections} if negative
      */
@@ -309,7 +309,7 @@ public final class JdkServerLimits {
      * Sets {@code sun.net.httpserver.maxReqHeaders} (default {@value
      * #DEFAULT_MAX_REQUEST_HEADERS}).
      *
-     * @param n the n
+     * @param n the most request header fields accepted
      * @return this builder
      * @throws IllegalArgumentException naming {@code maxRequestHeaders} if not positive
      */

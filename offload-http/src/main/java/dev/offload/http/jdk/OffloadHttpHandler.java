@@ -52,7 +52,7 @@ public final class OffloadHttpHandler implements HttpHandler {
    * Wraps {@code next} with an executor of {@code router}'s decisions with default settings.
    *
    * @param router the router
-   * @param next the next
+   * @param next the host's handler, for pass-through requests
    * @return the handler, to register as a context's
    */
   public static OffloadHttpHandler wrap(OffloadRouter router, HttpHandler next) {
@@ -63,7 +63,7 @@ public final class OffloadHttpHandler implements HttpHandler {
    * Wraps {@code next} with {@code executor}.
    *
    * @param executor the executor
-   * @param next the next
+   * @param next the host's handler, for pass-through requests
    * @return the handler, to register as a context's
    */
   public static OffloadHttpHandler wrap(OffloadExecutor executor, HttpHandler next) {
