@@ -23,17 +23,32 @@ public final class AttributeKey<T> {
     this.type = type;
   }
 
-  /** Returns a new key; {@code name} is for display only. */
+  /**
+   * Returns a new key; {@code name} is for display only.
+   *
+   * @param name the name
+   * @param <T> the type of the value
+   * @param type the type
+   * @return a new key; {@code name} is for display only
+   */
   public static <T> AttributeKey<T> of(String name, Class<T> type) {
     return new AttributeKey<>(requireNonNull(name, "name"), requireNonNull(type, "type"));
   }
 
-  /** Returns the display name. */
+  /**
+   * Returns the display name.
+   *
+   * @return the display name
+   */
   public String name() {
     return name;
   }
 
-  /** Returns the value type. */
+  /**
+   * Returns the value type.
+   *
+   * @return the value type
+   */
   public Class<T> type() {
     return type;
   }

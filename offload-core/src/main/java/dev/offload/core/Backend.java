@@ -47,7 +47,13 @@ public final class Backend {
     this.callTimeout = b.callTimeout;
   }
 
-  /** Returns a backend with one instance and default timeouts. */
+  /**
+   * Returns a backend with one instance and default timeouts.
+   *
+   * @param name the name
+   * @param instance the instance
+   * @return a backend with one instance and default timeouts
+   */
   public static Backend of(String name, URI instance) {
     return builder(name).instance(instance).build();
   }
@@ -55,34 +61,56 @@ public final class Backend {
   /**
    * Returns a builder.
    *
+   * @param name the name
+   * @return a builder
    * @throws IllegalArgumentException if {@code name} is blank or holds characters other than
-   *     letters, digits, {@code - _ .}
+   * letters, digits, {@code - _ .}
    */
   public static Builder builder(String name) {
     return new Builder(name);
   }
 
-  /** Returns the name, used in metrics and explanations. */
+  /**
+   * Returns the name, used in metrics and explanations.
+   *
+   * @return the name, used in metrics and explanations
+   */
   public String name() {
     return name;
   }
 
-  /** Returns the instances' base URIs. */
+  /**
+   * Returns the instances' base URIs.
+   *
+   * @return the instances' base URIs
+   */
   public List<URI> instances() {
     return instances;
   }
 
-  /** Returns the connect timeout. */
+  /**
+   * Returns the connect timeout.
+   *
+   * @return the connect timeout
+   */
   public Duration connectTimeout() {
     return connectTimeout;
   }
 
-  /** Returns the read timeout. */
+  /**
+   * Returns the read timeout.
+   *
+   * @return the read timeout
+   */
   public Duration readTimeout() {
     return readTimeout;
   }
 
-  /** Returns the whole-call timeout; zero means none. */
+  /**
+   * Returns the whole-call timeout; zero means none.
+   *
+   * @return the whole-call timeout; zero means none
+   */
   public Duration callTimeout() {
     return callTimeout;
   }
@@ -112,8 +140,10 @@ public final class Backend {
     /**
      * Adds an instance.
      *
+     * @param uri the instance's base URI
+     * @return this builder
      * @throws IllegalArgumentException unless {@code uri} is an absolute http or https URI with a
-     *     host, no user info, no query and no fragment, not already added
+     * host, no user info, no query and no fragment, not already added
      */
     public Builder instance(URI uri) {
       BaseUri.check("backend " + name + ": instance", uri);
@@ -125,19 +155,34 @@ public final class Backend {
       return this;
     }
 
-    /** Sets the connect timeout; must be positive. */
+    /**
+     * Sets the connect timeout; must be positive.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = Settings.positive("connectTimeout", timeout);
       return this;
     }
 
-    /** Sets the read timeout; must be positive. */
+    /**
+     * Sets the read timeout; must be positive.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder readTimeout(Duration timeout) {
       this.readTimeout = Settings.positive("readTimeout", timeout);
       return this;
     }
 
-    /** Sets the whole-call timeout; zero means none; must not be negative. */
+    /**
+     * Sets the whole-call timeout; zero means none; must not be negative.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder callTimeout(Duration timeout) {
       requireNonNull(timeout, "callTimeout");
       if (timeout.isNegative()) {
@@ -150,6 +195,7 @@ public final class Backend {
     /**
      * Returns the backend.
      *
+     * @return the backend
      * @throws IllegalStateException if no instance was added
      */
     public Backend build() {

@@ -24,7 +24,13 @@ public interface BodySink {
     public void abort() {}
   };
 
-  /** Receives the next bytes of the body; {@code bytes} is reused after the call returns. */
+  /**
+   * Receives the next bytes of the body; {@code bytes} is reused after the call returns.
+   *
+   * @param bytes the number of bytes
+   * @param offset the offset
+   * @param length the length
+   */
   void write(byte[] bytes, int offset, int length);
 
   /** The body ended completely: what was written is the whole body. */

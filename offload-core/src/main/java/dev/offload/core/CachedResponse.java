@@ -28,6 +28,10 @@ public final class CachedResponse {
   /**
    * Returns a response.
    *
+   * @param status the HTTP status code
+   * @param headers the header fields
+   * @param body the body
+   * @return a response
    * @throws IllegalArgumentException if {@code status} is not in 200..599
    */
   public static CachedResponse of(int status, Headers headers, byte[] body) {
@@ -42,27 +46,47 @@ public final class CachedResponse {
   /**
    * Returns this response with {@code headers} instead of its own; the body is shared, not
    * copied (it never changes), so this is cheap for a large body.
+   *
+   * @param headers the header fields
+   * @return this response with {@code headers} instead of its own; the body is shared, not copied
+   *     (it never changes), so this is cheap for a large body
    */
   public CachedResponse withHeaders(Headers headers) {
     return new CachedResponse(status, requireNonNull(headers, "headers"), body);
   }
 
-  /** Returns the status code. */
+  /**
+   * Returns the status code.
+   *
+   * @return the status code
+   */
   public int status() {
     return status;
   }
 
-  /** Returns the header fields. */
+  /**
+   * Returns the header fields.
+   *
+   * @return the header fields
+   */
   public Headers headers() {
     return headers;
   }
 
-  /** Returns the body length in bytes. */
+  /**
+   * Returns the body length in bytes.
+   *
+   * @return the body length in bytes
+   */
   public int bodyLength() {
     return body.length;
   }
 
-  /** Returns a read-only view of the body. */
+  /**
+   * Returns a read-only view of the body.
+   *
+   * @return a read-only view of the body
+   */
   public ByteBuffer body() {
     return ByteBuffer.wrap(body).asReadOnlyBuffer();
   }

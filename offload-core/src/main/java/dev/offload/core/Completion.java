@@ -29,8 +29,13 @@ public record Completion(
   /**
    * Checks the values.
    *
+   * @param outcome the outcome
+   * @param failure the failure
+   * @param status the HTTP status code
+   * @param latencyNanos the latency nanos
+   * @param bytes the number of bytes
    * @throws IllegalArgumentException if {@code status} is neither {@value #NO_STATUS} nor in
-   *     100..599, {@code latencyNanos} or {@code bytes} is negative, or a success names a failure
+   * 100..599, {@code latencyNanos} or {@code bytes} is negative, or a success names a failure
    */
   public Completion {
     requireNonNull(outcome, "outcome");
@@ -49,7 +54,11 @@ public record Completion(
     }
   }
 
-  /** Returns whether a status is known. */
+  /**
+   * Returns whether a status is known.
+   *
+   * @return whether a status is known
+   */
   public boolean hasStatus() {
     return status != NO_STATUS;
   }

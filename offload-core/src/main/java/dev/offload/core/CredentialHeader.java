@@ -42,6 +42,8 @@ public final class CredentialHeader {
    * Returns the credential carried in the header field {@code name}, e.g. {@code X-Api-Key} or
    * {@code Authorization}; {@code name} is used as given in the reasons of denials.
    *
+   * @param name the name
+   * @return the credential carried in the header field {@code name}, e.g
    * @throws IllegalArgumentException if {@code name} is blank
    */
   public static CredentialHeader named(String name) {
@@ -49,7 +51,11 @@ public final class CredentialHeader {
     return new CredentialHeader(name);
   }
 
-  /** Returns the header's name as given. */
+  /**
+   * Returns the header's name as given.
+   *
+   * @return the header's name as given
+   */
   public String name() {
     return name;
   }
@@ -57,6 +63,9 @@ public final class CredentialHeader {
   /**
    * Returns the value of the one field with this name, or empty when there is none or more than
    * one.
+   *
+   * @param request the request
+   * @return the value of the one field with this name, or empty when there is none or more than one
    */
   public Optional<String> value(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -66,6 +75,10 @@ public final class CredentialHeader {
   /**
    * Returns {@link GuardVerdict#admit()} when the request has exactly one field with this name;
    * otherwise a denial: 401 when it has none, 400 when it has more than one.
+   *
+   * @param request the request
+   * @return {@link GuardVerdict#admit()} when the request has exactly one field with this name;
+   *     otherwise a denial: 401 when it has none, 400 when it has more than one
    */
   public GuardVerdict check(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -78,6 +91,11 @@ public final class CredentialHeader {
    * request has none or more than one, the denial of {@link #check(OffloadRequest)}, without
    * calling {@code onValue}.
    *
+   * @param request the request
+   * @param onValue the on value
+   * @return what {@code onValue} says of the value of the one field with this name; when the
+   *     request has none or more than one, the denial of {@link #check(OffloadRequest)}, without
+   *     calling {@code onValue}
    * @throws NullPointerException if {@code onValue} returns null
    */
   public GuardVerdict check(OffloadRequest request, Function<String, GuardVerdict> onValue) {

@@ -28,11 +28,17 @@ public sealed interface Decision
 
   /** The kinds of decision; {@link #tag()} is the value of the {@code decision} metric tag. */
   enum Kind {
+    /** {@link PassThrough}: the host's own handler answers. */
     PASS_THROUGH("pass_through"),
+    /** {@link Redirect}: a 3xx to another location (a CDN). */
     REDIRECT("redirect"),
+    /** {@link ServeCached}: answered from memory. */
     SERVE_CACHED("serve_cached"),
+    /** {@link Forward}: relayed to a backend instance. */
     FORWARD("forward"),
+    /** {@link Offload}: handed to a queue or worker pool. */
     OFFLOAD("offload"),
+    /** {@link Reject}: refused with a status and a reason. */
     REJECT("reject");
 
     private final String tag;
@@ -41,13 +47,21 @@ public sealed interface Decision
       this.tag = tag;
     }
 
-    /** Returns the lower-case name used in metrics and explanations. */
+    /**
+     * Returns the lower-case name used in metrics and explanations.
+     *
+     * @return the lower-case name used in metrics and explanations
+     */
     public String tag() {
       return tag;
     }
   }
 
-  /** Returns the kind of this decision. */
+  /**
+   * Returns the kind of this decision.
+   *
+   * @return the kind of this decision
+   */
   Kind kind();
 
   /**
@@ -56,24 +70,45 @@ public sealed interface Decision
    * it.
    */
   sealed interface Holding extends Decision permits PassThrough, ServeCached, Forward, Offload {
-    /** Returns the handle to complete exactly once. */
+    /**
+     * Returns the handle to complete exactly once.
+     *
+     * @return the handle to complete exactly once
+     */
     DecisionHandle handle();
   }
 
   /**
    * Returns the decision to let the host's own handler answer, measured on the router's ticker
    * from now.
+   *
+   * @param context the decision context
+   * @return the decision to let the host's own handler answer, measured on the router's ticker from
+   *     now
    */
   static PassThrough passThrough(DecisionContext context) {
     return new PassThrough(DecisionHandle.create(requireNonNull(context, "context").ticker()));
   }
 
-  /** Returns a rejection with no extra headers. */
+  /**
+   * Returns a rejection with no extra headers.
+   *
+   * @param status the HTTP status code
+   * @param reason the reason, for the problem body
+   * @return a rejection with no extra headers
+   */
   static Reject reject(int status, String reason) {
     return new Reject(status, reason, Headers.empty());
   }
 
-  /** Returns a rejection with response headers such as {@code Retry-After}. */
+  /**
+   * Returns a rejection with response headers such as {@code Retry-After}.
+   *
+   * @param status the HTTP status code
+   * @param reason the reason, for the problem body
+   * @param headers the header fields
+   * @return a rejection with response headers such as {@code Retry-After}
+   */
   static Reject reject(int status, String reason, Headers headers) {
     return new Reject(status, reason, headers);
   }
@@ -84,7 +119,11 @@ public sealed interface Decision
    * host's own load is visible like a backend's.
    */
   record PassThrough(DecisionHandle handle) implements Holding {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param handle the handle
+     */
     public PassThrough {
       requireNonNull(handle, "handle");
     }
@@ -109,8 +148,11 @@ public sealed interface Decision
     /**
      * Checks the values.
      *
+     * @param status the HTTP status code
+     * @param location the location
+     * @param headers the header fields
      * @throws IllegalArgumentException for another status, a location that is not absolute or
-     *     that holds a space, a control character or non-ASCII
+     * that holds a space, a control character or non-ASCII
      */
     public Redirect {
       requireNonNull(location, "location");
@@ -125,12 +167,22 @@ public sealed interface Decision
       }
     }
 
-    /** A redirect to {@code location}, which must be absolute. */
+    /**
+     * A redirect to {@code location}, which must be absolute.
+     *
+     * @param status the HTTP status code
+     * @param location the location
+     * @param headers the header fields
+     */
     public Redirect(int status, URI location, Headers headers) {
       this(status, requireNonNull(location, "location").toASCIIString(), headers);
     }
 
-    /** Returns the location parsed as a URI. */
+    /**
+     * Returns the location parsed as a URI.
+     *
+     * @return the location parsed as a URI
+     */
     public URI locationUri() {
       return URI.create(location);
     }
@@ -161,7 +213,12 @@ public sealed interface Decision
 
   /** Answer from memory with {@code response}; no backend is contacted. */
   record ServeCached(CachedResponse response, DecisionHandle handle) implements Holding {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param response the response
+     * @param handle the handle
+     */
     public ServeCached {
       requireNonNull(response, "response");
       requireNonNull(handle, "handle");
@@ -186,6 +243,9 @@ public sealed interface Decision
     /**
      * Checks the values.
      *
+     * @param backend the backend
+     * @param instance the instance
+     * @param handle the handle
      * @throws IllegalArgumentException if {@code instance} is not one of the backend's instances
      */
     public Forward {
@@ -209,7 +269,12 @@ public sealed interface Decision
    * URL); {@code handle} holds the place in it.
    */
   record Offload(String queue, DecisionHandle handle) implements Holding {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param queue the queue
+     * @param handle the handle
+     */
     public Offload {
       requireNonNull(queue, "queue");
       requireNonNull(handle, "handle");
@@ -234,6 +299,9 @@ public sealed interface Decision
      * Checks the values. ({@link Headers} already refuses names that are not tokens and values
      * holding CR, LF or NUL.)
      *
+     * @param status the HTTP status code
+     * @param reason the reason, for the problem body
+     * @param headers the header fields
      * @throws IllegalArgumentException if {@code status} is not in 400..599
      */
     public Reject {

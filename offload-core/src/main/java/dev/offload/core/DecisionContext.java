@@ -18,19 +18,35 @@ import com.google.common.base.Ticker;
  * <p>{@code note} costs nothing when the router is only deciding. Not to be kept past the call.
  */
 public interface DecisionContext {
-  /** Returns the name of the route (or guard) being evaluated. */
+  /**
+   * Returns the name of the route (or guard) being evaluated.
+   *
+   * @return the name of the route (or guard) being evaluated
+   */
   String name();
 
-  /** Returns the router's clock, in nanoseconds (the injected ticker: fake in tests). */
+  /**
+   * Returns the router's clock, in nanoseconds (the injected ticker: fake in tests).
+   *
+   * @return the router's clock, in nanoseconds (the injected ticker: fake in tests)
+   */
   long nanoTime();
 
   /**
    * Returns the router's ticker, for what outlives the call: a {@link DecisionHandle} measures
    * its latency on it ({@link DecisionHandle#create(Ticker, DecisionHandle.Listener)}).
+   *
+   * @return the router's ticker, for what outlives the call: a {@link DecisionHandle} measures its
+   *     latency on it ({@link DecisionHandle#create(Ticker, DecisionHandle.Listener)})
    */
   Ticker ticker();
 
-  /** Records an input for the explanation; ignored unless the router is explaining. */
+  /**
+   * Records an input for the explanation; ignored unless the router is explaining.
+   *
+   * @param input the input
+   * @param value the value
+   */
   void note(String input, Object value);
 
   /**
@@ -38,6 +54,8 @@ public interface DecisionContext {
    * guard or strategy reads its state but does not consume it: it takes no token, uses no
    * half-open probe, holds no queue place and acquires no in-flight slot, so that {@code explain}
    * never changes what the next request gets.
+   *
+   * @return whether this evaluation is for {@link OffloadRouter#explain}
    */
   boolean explaining();
 }

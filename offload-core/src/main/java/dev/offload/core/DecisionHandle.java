@@ -40,7 +40,11 @@ public final class DecisionHandle {
   /** Told once, on the thread that completes the handle. Must not throw. */
   @FunctionalInterface
   public interface Listener {
-    /** Called once when the handle completes. */
+    /**
+     * Called once when the handle completes.
+     *
+     * @param completion the completion
+     */
     void onComplete(Completion completion);
   }
 
@@ -81,6 +85,11 @@ public final class DecisionHandle {
    * Returns a new open handle whose latency is measured on {@code ticker} from now, and that
    * tells {@code listener} when it completes. Strategies pass the router's ticker ({@link
    * DecisionContext#ticker()}).
+   *
+   * @param ticker the clock
+   * @param listener the listener
+   * @return a new open handle whose latency is measured on {@code ticker} from now, and that tells
+   *     {@code listener} when it completes
    */
   public static DecisionHandle create(Ticker ticker, Listener listener) {
     requireNonNull(ticker, "ticker");
@@ -91,13 +100,26 @@ public final class DecisionHandle {
    * Returns a new open handle whose latency is measured on {@code ticker} from {@code
    * startNanos}, a value the caller just read from that ticker (a strategy that read the clock to
    * decide saves a second read on the hot path).
+   *
+   * @param ticker the clock
+   * @param startNanos the start nanos
+   * @param listener the listener
+   * @return a new open handle whose latency is measured on {@code ticker} from {@code startNanos},
+   *     a value the caller just read from that ticker (a strategy that read the clock to decide
+   *     saves a second read on the hot path)
    */
   public static DecisionHandle createAt(Ticker ticker, long startNanos, Listener listener) {
     return new DecisionHandle(requireNonNull(ticker, "ticker"),
         requireNonNull(listener, "listener"), startNanos);
   }
 
-  /** Returns a handle that holds nothing, measured on {@code ticker} from {@code startNanos}. */
+  /**
+   * Returns a handle that holds nothing, measured on {@code ticker} from {@code startNanos}.
+   *
+   * @param ticker the clock
+   * @param startNanos the start nanos
+   * @return a handle that holds nothing, measured on {@code ticker} from {@code startNanos}
+   */
   public static DecisionHandle createAt(Ticker ticker, long startNanos) {
     return createAt(ticker, startNanos, IGNORE);
   }
@@ -105,12 +127,20 @@ public final class DecisionHandle {
   /**
    * Returns a new open handle that holds nothing but still checks the exactly-once contract and
    * measures its latency on {@code ticker}.
+   *
+   * @param ticker the clock
+   * @return a new open handle that holds nothing but still checks the exactly-once contract and
+   *     measures its latency on {@code ticker}
    */
   public static DecisionHandle create(Ticker ticker) {
     return create(ticker, IGNORE);
   }
 
-  /** Returns a new open handle that holds nothing, measured on the system ticker. */
+  /**
+   * Returns a new open handle that holds nothing, measured on the system ticker.
+   *
+   * @return a new open handle that holds nothing, measured on the system ticker
+   */
   public static DecisionHandle create() {
     return create(Ticker.systemTicker(), IGNORE);
   }
@@ -134,6 +164,7 @@ public final class DecisionHandle {
    * Completes the handle with {@code outcome} and nothing else known: a failure is {@link
    * FailureKind#OTHER}.
    *
+   * @param outcome the outcome
    * @throws IllegalStateException if the handle was already completed
    */
   public void complete(Outcome outcome) {
@@ -147,6 +178,8 @@ public final class DecisionHandle {
    *
    * @param status the HTTP status, {@link Completion#NO_STATUS} when none is known
    * @param bytes response body bytes relayed
+   * @param outcome the outcome
+   * @param failure the failure
    * @throws IllegalStateException if the handle was already completed (naming both outcomes)
    * @throws IllegalArgumentException for values {@link Completion} refuses
    */
@@ -165,6 +198,10 @@ public final class DecisionHandle {
    * Completes the handle with what happened unless it is already completed; the latency is
    * measured now. Of racing calls exactly one returns true and tells the listener.
    *
+   * @param outcome the outcome
+   * @param failure the failure
+   * @param status the HTTP status code
+   * @param bytes the number of bytes
    * @return whether this call completed the handle
    * @throws IllegalArgumentException for values {@link Completion} refuses
    */
@@ -191,6 +228,9 @@ public final class DecisionHandle {
   /**
    * Adds header fields for the response that executing this decision produces (the router adds
    * those that admitting guards asked for). Call before the decision is executed.
+   *
+   * @param headers the header fields
+   * @return this handle
    */
   public DecisionHandle addResponseHeaders(Headers headers) {
     requireNonNull(headers, "headers");
@@ -202,7 +242,11 @@ public final class DecisionHandle {
     }
   }
 
-  /** Returns the header fields the executor sets on the response; empty unless added. */
+  /**
+   * Returns the header fields the executor sets on the response; empty unless added.
+   *
+   * @return the header fields the executor sets on the response; empty unless added
+   */
   public Headers responseHeaders() {
     return responseHeaders;
   }
@@ -213,13 +257,20 @@ public final class DecisionHandle {
    * for {@code X-Auth-Subject}), matched case-insensitively (an edge cache's {@code
    * If-None-Match} to revalidate what it holds, the identity an authentication guard admitted). Only a {@link Decision.Forward} sends a request; a pass-through hands the host the
    * client's request untouched. Call before the decision is executed.
+   *
+   * @param headers the header fields
+   * @return this handle
    */
   public DecisionHandle setRequestHeaders(Headers headers) {
     requestHeaders = requestHeaders.plus(requireNonNull(headers, "headers"));
     return this;
   }
 
-  /** Returns the fields the forwarder sets on the forwarded request; empty unless set. */
+  /**
+   * Returns the fields the forwarder sets on the forwarded request; empty unless set.
+   *
+   * @return the fields the forwarder sets on the forwarded request; empty unless set
+   */
   public Headers requestHeaders() {
     return requestHeaders;
   }
@@ -229,6 +280,11 @@ public final class DecisionHandle {
    * admitting guards attached (the identity), and on a pass-through the executor hands each to
    * the host's request as a server attribute named {@link AttributeKey#name()}. Call before the
    * decision is executed.
+   *
+   * @param key the key
+   * @param <T> the type of the value
+   * @param value the value
+   * @return this handle
    */
   public synchronized <T> DecisionHandle putAttribute(AttributeKey<T> key, T value) {
     requireNonNull(key, "key");
@@ -239,7 +295,11 @@ public final class DecisionHandle {
     return this;
   }
 
-  /** Returns the attributes attached with {@link #putAttribute}; empty unless put. */
+  /**
+   * Returns the attributes attached with {@link #putAttribute}; empty unless put.
+   *
+   * @return the attributes attached with {@link #putAttribute}; empty unless put
+   */
   public Map<AttributeKey<?>, Object> attributes() {
     return attributes;
   }
@@ -248,13 +308,20 @@ public final class DecisionHandle {
    * Sets where the response that executing this decision produces is copied (an edge cache's
    * fill); the executor calls it as {@link ResponseFill} says. Call before the decision is
    * executed; replaces an earlier fill.
+   *
+   * @param fill the fill
+   * @return this handle
    */
   public DecisionHandle fillResponse(ResponseFill fill) {
     this.responseFill = requireNonNull(fill, "fill");
     return this;
   }
 
-  /** Returns the fill the executor feeds; {@link ResponseFill#NONE} unless set. */
+  /**
+   * Returns the fill the executor feeds; {@link ResponseFill#NONE} unless set.
+   *
+   * @return the fill the executor feeds; {@link ResponseFill#NONE} unless set
+   */
   public ResponseFill responseFill() {
     return responseFill;
   }
@@ -263,28 +330,47 @@ public final class DecisionHandle {
    * Asks the executor to wait for {@code response}, which another request is fetching, before it
    * executes this decision, and to answer with it when it arrives. Call before the decision is
    * executed.
+   *
+   * @param response the response
+   * @return this handle
    */
   public DecisionHandle waitFor(PendingResponse response) {
     this.pending = requireNonNull(response, "response");
     return this;
   }
 
-  /** Returns the response to wait for before executing the decision, if any. */
+  /**
+   * Returns the response to wait for before executing the decision, if any.
+   *
+   * @return the response to wait for before executing the decision, if any
+   */
   public Optional<PendingResponse> pendingResponse() {
     return Optional.ofNullable(pending);
   }
 
-  /** Returns whether the handle was completed. */
+  /**
+   * Returns whether the handle was completed.
+   *
+   * @return whether the handle was completed
+   */
   public boolean isCompleted() {
     return completion != null;
   }
 
-  /** Returns the outcome, once completed. */
+  /**
+   * Returns the outcome, once completed.
+   *
+   * @return the outcome, once completed
+   */
   public Optional<Outcome> outcome() {
     return completion().map(Completion::outcome);
   }
 
-  /** Returns what happened, once completed. */
+  /**
+   * Returns what happened, once completed.
+   *
+   * @return what happened, once completed
+   */
   public Optional<Completion> completion() {
     return Optional.ofNullable(completion);
   }

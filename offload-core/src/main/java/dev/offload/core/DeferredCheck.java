@@ -21,6 +21,7 @@ public interface DeferredCheck {
   /**
    * Runs the check for the decision holding {@code handle}; may block, bounded.
    *
+   * @param handle the handle
    * @return the answer instead of the decision, or empty to execute the decision
    * @throws InterruptedException if interrupted while waiting (the request is then refused)
    */

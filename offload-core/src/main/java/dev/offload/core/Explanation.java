@@ -40,7 +40,19 @@ public record Explanation(
     Decision decision,
     Optional<String> failure) {
 
-  /** Copies the collections. */
+  /**
+   * Copies the collections.
+   *
+   * @param request the request
+   * @param targetError the target error
+   * @param guards the guards
+   * @param routes the routes
+   * @param route the route
+   * @param strategy the strategy
+   * @param inputs the inputs
+   * @param decision the decision
+   * @param failure the failure
+   */
   public Explanation {
     guards = List.copyOf(guards);
     routes = List.copyOf(routes);

@@ -37,12 +37,20 @@ public enum FailureKind {
     this.tag = tag;
   }
 
-  /** Returns the lower-case name used in metrics and explanations. */
+  /**
+   * Returns the lower-case name used in metrics and explanations.
+   *
+   * @return the lower-case name used in metrics and explanations
+   */
   public String tag() {
     return tag;
   }
 
-  /** Returns whether this failure counts against the backend's health (not the client's doing). */
+  /**
+   * Returns whether this failure counts against the backend's health (not the client's doing).
+   *
+   * @return whether this failure counts against the backend's health (not the client's doing)
+   */
   public boolean blamesBackend() {
     return switch (this) {
       case CONNECT_REFUSED, CONNECT_TIMEOUT, READ_TIMEOUT, RESET, BAD_RESPONSE, SERVER_ERROR,

@@ -28,15 +28,29 @@ import java.util.function.Predicate;
  */
 @FunctionalInterface
 public interface Guard {
-  /** Returns whether to admit {@code request}; never null. */
+  /**
+   * Returns whether to admit {@code request}; never null.
+   *
+   * @param request the request
+   * @param context the decision context
+   * @return whether to admit {@code request}; never null
+   */
   GuardVerdict check(OffloadRequest request, DecisionContext context);
 
-  /** Returns a short description for explanations. */
+  /**
+   * Returns a short description for explanations.
+   *
+   * @return a short description for explanations
+   */
   default String describe() {
     return "Guard";
   }
 
-  /** Returns a guard that admits everything. */
+  /**
+   * Returns a guard that admits everything.
+   *
+   * @return a guard that admits everything
+   */
   static Guard allowAll() {
     return describe("allowAll", (request, context) -> GuardVerdict.admit());
   }
@@ -47,6 +61,10 @@ public interface Guard {
    * is forwarded is what was checked. See {@link CredentialHeader}, which a guard that also
    * checks the value should use.
    *
+   * @param headerName the header name
+   * @return a guard that denies with 401 when the named header is absent, and with 400 when it is
+   *     repeated (more than one field; one field holding a comma list is admitted), so that what is
+   *     forwarded is what was checked
    * @throws IllegalArgumentException if {@code headerName} is blank
    */
   static Guard requireHeader(String headerName) {
@@ -62,6 +80,10 @@ public interface Guard {
   /**
    * Returns a guard that denies with {@code status} and {@code reason} when {@code when} holds.
    *
+   * @param when which requests to deny
+   * @param status the HTTP status code
+   * @param reason the reason, for the problem body
+   * @return a guard that denies with {@code status} and {@code reason} when {@code when} holds
    * @throws IllegalArgumentException if {@code status} is not in 400..599
    */
   static Guard denyWhen(Predicate<OffloadRequest> when, int status, String reason) {

@@ -45,6 +45,9 @@ public final class GuardVerdict {
    * pass-through they are set before the host's handler runs, so a host that sets the same field
    * replaces them.
    *
+   * @param headers the header fields
+   * @return this admission with {@code headers} added to the response the admitted request gets
+   *     (from the host's handler, a backend, the cache, an offload handler or a redirect)
    * @throws IllegalStateException if this verdict denies (a denial carries its own headers)
    */
   public GuardVerdict withResponseHeaders(Headers headers) {
@@ -57,7 +60,11 @@ public final class GuardVerdict {
         deferred);
   }
 
-  /** Returns the headers to add to the admitted request's response; empty by default. */
+  /**
+   * Returns the headers to add to the admitted request's response; empty by default.
+   *
+   * @return the headers to add to the admitted request's response; empty by default
+   */
   public Headers responseHeaders() {
     return responseHeaders;
   }
@@ -71,6 +78,9 @@ public final class GuardVerdict {
    * the host the client's request untouched: there the host must read the identity from the
    * request attribute (see {@link #admit(AttributeKey, Object)}), never from these headers.
    *
+   * @param headers the header fields
+   * @return this admission with {@code headers} set on the request a {@link Decision.Forward} sends
+   *     to the backend (the identity the guard established, e.g
    * @throws IllegalStateException if this verdict denies
    */
   public GuardVerdict withRequestHeaders(Headers headers) {
@@ -88,6 +98,9 @@ public final class GuardVerdict {
    * executes the decision (an external authorizer's call: I/O that {@code decide} must not do).
    * See {@link DeferredCheck}: it fails closed, and a redirect, which cannot wait, is refused.
    *
+   * @param check the check
+   * @return this admission made conditional on {@code check}, which the executor runs before it
+   *     executes the decision (an external authorizer's call: I/O that {@code decide} must not do)
    * @throws IllegalStateException if this verdict denies, or already defers a check
    */
   public GuardVerdict withDeferredCheck(DeferredCheck check) {
@@ -100,22 +113,41 @@ public final class GuardVerdict {
     return new GuardVerdict(null, key, value, responseHeaders, requestHeaders, check);
   }
 
-  /** Returns the check the executor runs before executing the decision, if any. */
+  /**
+   * Returns the check the executor runs before executing the decision, if any.
+   *
+   * @return the check the executor runs before executing the decision, if any
+   */
   public Optional<DeferredCheck> deferredCheck() {
     return Optional.ofNullable(deferred);
   }
 
-  /** Returns the headers to set on the forwarded request; empty by default. */
+  /**
+   * Returns the headers to set on the forwarded request; empty by default.
+   *
+   * @return the headers to set on the forwarded request; empty by default
+   */
   public Headers requestHeaders() {
     return requestHeaders;
   }
 
-  /** Admit the request unchanged. */
+  /**
+   * Admit the request unchanged.
+   *
+   * @return the verdict
+   */
   public static GuardVerdict admit() {
     return ADMIT;
   }
 
-  /** Admit the request and attach {@code value} under {@code key} for routes and backends. */
+  /**
+   * Admit the request and attach {@code value} under {@code key} for routes and backends.
+   *
+   * @param <T> the type of the value
+   * @param key the key
+   * @param value the value
+   * @return the verdict
+   */
   public static <T> GuardVerdict admit(AttributeKey<T> key, T value) {
     requireNonNull(key, "key");
     requireNonNull(value, "value");
@@ -125,6 +157,9 @@ public final class GuardVerdict {
   /**
    * Deny with {@code status} and a short {@code reason} for the client.
    *
+   * @param status the HTTP status code
+   * @param reason the reason, for the problem body
+   * @return the verdict
    * @throws IllegalArgumentException if {@code status} is not in 400..599
    */
   public static GuardVerdict deny(int status, String reason) {
@@ -133,32 +168,58 @@ public final class GuardVerdict {
 
   /**
    * Deny with {@code status}, {@code reason} and response headers such as {@code Retry-After}.
+   *
+   * @param status the HTTP status code
+   * @param reason the reason, for the problem body
+   * @param headers the header fields
+   * @return the verdict
    */
   public static GuardVerdict deny(int status, String reason, Headers headers) {
     return new GuardVerdict(Decision.reject(status, reason, headers), null, null);
   }
 
-  /** Deny with this rejection. */
+  /**
+   * Deny with this rejection.
+   *
+   * @param reject the reject
+   * @return the verdict
+   */
   public static GuardVerdict deny(Decision.Reject reject) {
     return new GuardVerdict(requireNonNull(reject, "reject"), null, null);
   }
 
-  /** Returns whether the request is admitted. */
+  /**
+   * Returns whether the request is admitted.
+   *
+   * @return whether the request is admitted
+   */
   public boolean admitted() {
     return reject == null;
   }
 
-  /** Returns the rejection, when denied. */
+  /**
+   * Returns the rejection, when denied.
+   *
+   * @return the rejection, when denied
+   */
   public Optional<Decision.Reject> rejection() {
     return Optional.ofNullable(reject);
   }
 
-  /** Returns the attribute key to attach, when admitted with one. */
+  /**
+   * Returns the attribute key to attach, when admitted with one.
+   *
+   * @return the attribute key to attach, when admitted with one
+   */
   public Optional<AttributeKey<?>> attributeKey() {
     return Optional.ofNullable(key);
   }
 
-  /** Returns the attribute value to attach, when admitted with one. */
+  /**
+   * Returns the attribute value to attach, when admitted with one.
+   *
+   * @return the attribute value to attach, when admitted with one
+   */
   public Optional<Object> attributeValue() {
     return Optional.ofNullable(value);
   }

@@ -42,17 +42,30 @@ public final class Headers {
     this.values = values;
   }
 
-  /** Returns the empty header list. */
+  /**
+   * Returns the empty header list.
+   *
+   * @return the empty header list
+   */
   public static Headers empty() {
     return EMPTY;
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns headers with the given name/value pairs: {@code Headers.of("Accept", "text/css")}. */
+  /**
+   * Returns headers with the given name/value pairs: {@code Headers.of("Accept", "text/css")}.
+   *
+   * @param namesAndValues the names and values
+   * @return headers with the given name/value pairs: {@code Headers.of("Accept", "text/css")}
+   */
   public static Headers of(String... namesAndValues) {
     requireNonNull(namesAndValues, "namesAndValues");
     if (namesAndValues.length % 2 != 0) {
@@ -66,27 +79,51 @@ public final class Headers {
     return builder.build();
   }
 
-  /** Returns the number of fields (a repeated name counts once per field). */
+  /**
+   * Returns the number of fields (a repeated name counts once per field).
+   *
+   * @return the number of fields (a repeated name counts once per field)
+   */
   public int size() {
     return keys.length;
   }
 
-  /** Returns the name of field {@code index} as it was given. */
+  /**
+   * Returns the name of field {@code index} as it was given.
+   *
+   * @param index the index
+   * @return the name of field {@code index} as it was given
+   */
   public String name(int index) {
     return names[index];
   }
 
-  /** Returns the value of field {@code index}. */
+  /**
+   * Returns the value of field {@code index}.
+   *
+   * @param index the index
+   * @return the value of field {@code index}
+   */
   public String value(int index) {
     return values[index];
   }
 
-  /** Returns the first value of the named field, if present. */
+  /**
+   * Returns the first value of the named field, if present.
+   *
+   * @param name the name
+   * @return the first value of the named field, if present
+   */
   public Optional<String> first(String name) {
     return Optional.ofNullable(firstOrNull(name));
   }
 
-  /** Returns whether a field with this name is present. */
+  /**
+   * Returns whether a field with this name is present.
+   *
+   * @param name the name
+   * @return whether a field with this name is present
+   */
   public boolean contains(String name) {
     return indexOf(requireNonNull(name, "name"), 0) >= 0;
   }
@@ -95,6 +132,9 @@ public final class Headers {
    * Returns how many fields have this name (case-insensitive), without allocating. A credential
    * must be in exactly one field, so that what a guard checked is what is forwarded: see {@link
    * dev.offload.core.CredentialHeader}.
+   *
+   * @param name the name
+   * @return how many fields have this name (case-insensitive), without allocating
    */
   public int count(String name) {
     requireNonNull(name, "name");
@@ -105,7 +145,12 @@ public final class Headers {
     return count;
   }
 
-  /** Returns every value of the named field, in order; empty when absent. */
+  /**
+   * Returns every value of the named field, in order; empty when absent.
+   *
+   * @param name the name
+   * @return every value of the named field, in order; empty when absent
+   */
   public List<String> all(String name) {
     requireNonNull(name, "name");
     List<String> result = null;
@@ -118,12 +163,20 @@ public final class Headers {
     return result == null ? List.of() : Collections.unmodifiableList(result);
   }
 
-  /** Returns the distinct names, lower-cased, in first-seen order. */
+  /**
+   * Returns the distinct names, lower-cased, in first-seen order.
+   *
+   * @return the distinct names, lower-cased, in first-seen order
+   */
   public Set<String> names() {
     return Collections.unmodifiableSet(new LinkedHashSet<>(Arrays.asList(keys)));
   }
 
-  /** Returns the fields as a map from lower-cased name to values. */
+  /**
+   * Returns the fields as a map from lower-cased name to values.
+   *
+   * @return the fields as a map from lower-cased name to values
+   */
   public Map<String, List<String>> toMap() {
     Map<String, List<String>> map = new LinkedHashMap<>();
     for (int i = 0; i < keys.length; i++) {
@@ -133,7 +186,11 @@ public final class Headers {
     return Collections.unmodifiableMap(map);
   }
 
-  /** Returns a builder that starts with these fields. */
+  /**
+   * Returns a builder that starts with these fields.
+   *
+   * @return a builder that starts with these fields
+   */
   public Builder toBuilder() {
     Builder builder = new Builder();
     for (int i = 0; i < keys.length; i++) {
@@ -142,7 +199,12 @@ public final class Headers {
     return builder;
   }
 
-  /** Returns these fields followed by {@code more}'s: a repeated name keeps every value. */
+  /**
+   * Returns these fields followed by {@code more}'s: a repeated name keeps every value.
+   *
+   * @param more the fields to append
+   * @return these fields followed by {@code more}'s: a repeated name keeps every value
+   */
   public Headers plus(Headers more) {
     requireNonNull(more, "more");
     if (more.size() == 0) {
@@ -162,6 +224,11 @@ public final class Headers {
    * Returns these fields with every name that {@code overrides} has replaced by its values there
    * (all of them, in order): what an executor uses so that fields the decision adds win over a
    * backend's or a host's of the same name.
+   *
+   * @param overrides the overrides
+   * @return these fields with every name that {@code overrides} has replaced by its values there
+   *     (all of them, in order): what an executor uses so that fields the decision adds win over a
+   *     backend's or a host's of the same name
    */
   public Headers overriddenBy(Headers overrides) {
     requireNonNull(overrides, "overrides");
@@ -290,8 +357,11 @@ public final class Headers {
     /**
      * Adds a field.
      *
+     * @param name the name
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException if the name is not an RFC 9110 token or the value holds
-     *     CR, LF or NUL
+     * CR, LF or NUL
      */
     public Builder add(String name, String value) {
       requireNonNull(name, "name");
@@ -309,13 +379,24 @@ public final class Headers {
       return addValidated(lowerCase(name), name, value.strip());
     }
 
-    /** Removes every field with this name, then adds one. */
+    /**
+     * Removes every field with this name, then adds one.
+     *
+     * @param name the name
+     * @param value the value
+     * @return this builder
+     */
     public Builder set(String name, String value) {
       remove(name);
       return add(name, value);
     }
 
-    /** Removes every field with this name. */
+    /**
+     * Removes every field with this name.
+     *
+     * @param name the name
+     * @return this builder
+     */
     public Builder remove(String name) {
       String key = lowerCase(requireNonNull(name, "name"));
       for (int i = keys.size() - 1; i >= 0; i--) {
@@ -335,7 +416,11 @@ public final class Headers {
       return this;
     }
 
-    /** Returns the headers. */
+    /**
+     * Returns the headers.
+     *
+     * @return the headers
+     */
     public Headers build() {
       if (keys.isEmpty()) {
         return EMPTY;

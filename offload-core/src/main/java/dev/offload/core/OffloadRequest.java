@@ -101,27 +101,52 @@ public final class OffloadRequest {
     this.queryParameters = base.queryParameters;
   }
 
-  /** Returns a builder for a GET request to {@code target} (origin-form, e.g. {@code /a?b=c}). */
+  /**
+   * Returns a builder for a GET request to {@code target} (origin-form, e.g. {@code /a?b=c}).
+   *
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a builder for a GET request to {@code target} (origin-form, e.g
+   */
   public static Builder get(String target) {
     return builder("GET", target);
   }
 
-  /** Returns a builder for a HEAD request. */
+  /**
+   * Returns a builder for a HEAD request.
+   *
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a builder for a HEAD request
+   */
   public static Builder head(String target) {
     return builder("HEAD", target);
   }
 
-  /** Returns a builder for a POST request. */
+  /**
+   * Returns a builder for a POST request.
+   *
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a builder for a POST request
+   */
   public static Builder post(String target) {
     return builder("POST", target);
   }
 
-  /** Returns a builder for a PUT request. */
+  /**
+   * Returns a builder for a PUT request.
+   *
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a builder for a PUT request
+   */
   public static Builder put(String target) {
     return builder("PUT", target);
   }
 
-  /** Returns a builder for a DELETE request. */
+  /**
+   * Returns a builder for a DELETE request.
+   *
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a builder for a DELETE request
+   */
   public static Builder delete(String target) {
     return builder("DELETE", target);
   }
@@ -130,28 +155,41 @@ public final class OffloadRequest {
    * Returns a builder for a request.
    *
    * @param method an HTTP method token, e.g. {@code GET}; case is kept as given (methods are
-   *     case-sensitive)
+   * case-sensitive)
    * @param target the request target in origin-form ({@code /path?query}); an absolute-form
-   *     target's scheme (in any case) and authority are ignored: only the route table chooses
-   *     where a request goes. Its path ends at {@code ?} or {@code #}, and an empty path is
-   *     {@code /}: {@code http://h?x=/admin} is path {@code /} with query {@code x=/admin}
+   * target's scheme (in any case) and authority are ignored: only the route table chooses
+   * where a request goes. Its path ends at {@code ?} or {@code #}, and an empty path is
+   * {@code /}: {@code http://h?x=/admin} is path {@code /} with query {@code x=/admin}
+   * @return a builder for a request
    * @throws IllegalArgumentException if the method is not a token
    */
   public static Builder builder(String method, String target) {
     return new Builder(method, target);
   }
 
-  /** Returns the method, e.g. {@code GET}. */
+  /**
+   * Returns the method, e.g. {@code GET}.
+   *
+   * @return the method, e.g
+   */
   public String method() {
     return method;
   }
 
-  /** Returns the normalized, decoded path that routing sees, e.g. {@code /static/app.css}. */
+  /**
+   * Returns the normalized, decoded path that routing sees, e.g. {@code /static/app.css}.
+   *
+   * @return the normalized, decoded path that routing sees, e.g
+   */
   public String path() {
     return path;
   }
 
-  /** Returns the path as the client sent it, before normalization. */
+  /**
+   * Returns the path as the client sent it, before normalization.
+   *
+   * @return the path as the client sent it, before normalization
+   */
   public String rawPath() {
     return rawPath;
   }
@@ -161,6 +199,11 @@ public final class OffloadRequest {
    * segments removed and slashes merged, but every segment kept with the client's own
    * percent-escapes (an encoded {@code %3B} stays encoded, never becoming a {@code ;}); only
    * non-ASCII characters are percent-encoded.
+   *
+   * @return the normalized path as the client encoded it, for a request line or a URL: dot segments
+   *     removed and slashes merged, but every segment kept with the client's own percent-escapes
+   *     (an encoded {@code %3B} stays encoded, never becoming a {@code ;}); only non-ASCII
+   *     characters are percent-encoded
    */
   public String encodedPath() {
     return encodedPath;
@@ -170,12 +213,19 @@ public final class OffloadRequest {
    * Returns whether the raw path names its resource the way {@link #path()} does: no dot
    * segments, no repeated slashes. A request passed through to the host with a non-canonical path
    * would be read by the host differently than the router read it, so the router refuses those.
+   *
+   * @return whether the raw path names its resource the way {@link #path()} does: no dot segments,
+   *     no repeated slashes
    */
   public boolean hasCanonicalPath() {
     return !pathRewritten;
   }
 
-  /** Returns the raw query string without the {@code ?}, if the target had one. */
+  /**
+   * Returns the raw query string without the {@code ?}, if the target had one.
+   *
+   * @return the raw query string without the {@code ?}, if the target had one
+   */
   public Optional<String> rawQuery() {
     return Optional.ofNullable(rawQuery);
   }
@@ -183,12 +233,19 @@ public final class OffloadRequest {
   /**
    * Returns why this request target is unsafe to route (and will be rejected with 400), or empty
    * when it is fine.
+   *
+   * @return why this request target is unsafe to route (and will be rejected with 400), or empty
+   *     when it is fine
    */
   public Optional<String> targetError() {
     return Optional.ofNullable(targetError);
   }
 
-  /** Returns whether the path carries path parameters ({@code ;}) in any segment. */
+  /**
+   * Returns whether the path carries path parameters ({@code ;}) in any segment.
+   *
+   * @return whether the path carries path parameters ({@code ;}) in any segment
+   */
   public boolean hasPathParameters() {
     return path.indexOf(';') >= 0;
   }
@@ -197,6 +254,9 @@ public final class OffloadRequest {
    * Returns the query parameters, decoded ({@code +} as space, escapes of ASCII hex digits as
    * UTF-8), in order. A name or value with a malformed escape ({@code %zz}, {@code %4}, or digits
    * that are not ASCII) is kept as it was sent.
+   *
+   * @return the query parameters, decoded ({@code +} as space, escapes of ASCII hex digits as
+   *     UTF-8), in order
    */
   public Map<String, List<String>> queryParameters() {
     Map<String, List<String>> params = queryParameters;
@@ -207,23 +267,41 @@ public final class OffloadRequest {
     return params;
   }
 
-  /** Returns the first value of a query parameter. */
+  /**
+   * Returns the first value of a query parameter.
+   *
+   * @param name the name
+   * @return the first value of a query parameter
+   */
   public Optional<String> queryParameter(String name) {
     List<String> values = queryParameters().get(requireNonNull(name, "name"));
     return values == null ? Optional.empty() : Optional.of(values.get(0));
   }
 
-  /** Returns the header fields. */
+  /**
+   * Returns the header fields.
+   *
+   * @return the header fields
+   */
   public Headers headers() {
     return headers;
   }
 
-  /** Returns the first value of the named header. */
+  /**
+   * Returns the first value of the named header.
+   *
+   * @param name the name
+   * @return the first value of the named header
+   */
   public Optional<String> header(String name) {
     return headers.first(name);
   }
 
-  /** Returns the declared {@code Content-Length}, if present and a valid number. */
+  /**
+   * Returns the declared {@code Content-Length}, if present and a valid number.
+   *
+   * @return the declared {@code Content-Length}, if present and a valid number
+   */
   public OptionalLong contentLength() {
     return contentLength;
   }
@@ -241,34 +319,62 @@ public final class OffloadRequest {
   /**
    * Returns the client's address: the socket peer, or, behind trusted proxies, the right-most
    * untrusted address of the forwarding chain as the adapter resolved it.
+   *
+   * @return the client's address: the socket peer, or, behind trusted proxies, the right-most
+   *     untrusted address of the forwarding chain as the adapter resolved it
    */
   public InetAddress clientAddress() {
     return clientAddress;
   }
 
-  /** Returns the scheme the client used, {@code http} or {@code https}. */
+  /**
+   * Returns the scheme the client used, {@code http} or {@code https}.
+   *
+   * @return the scheme the client used, {@code http} or {@code https}
+   */
   public String scheme() {
     return scheme;
   }
 
-  /** Returns the host name the client asked for, lower-case and without port; may be empty. */
+  /**
+   * Returns the host name the client asked for, lower-case and without port; may be empty.
+   *
+   * @return the host name the client asked for, lower-case and without port; may be empty
+   */
   public String host() {
     return host;
   }
 
-  /** Returns an attribute, such as the identity a guard admitted. */
+  /**
+   * Returns an attribute, such as the identity a guard admitted.
+   *
+   * @param <T> the type of the value
+   * @param key the key
+   * @return an attribute, such as the identity a guard admitted
+   */
   public <T> Optional<T> attribute(AttributeKey<T> key) {
     requireNonNull(key, "key");
     Object value = attributes.get(key);
     return value == null ? Optional.empty() : Optional.of(key.cast(value));
   }
 
-  /** Returns all attributes. */
+  /**
+   * Returns all attributes.
+   *
+   * @return all attributes
+   */
   public Map<AttributeKey<?>, Object> attributes() {
     return attributes;
   }
 
-  /** Returns a copy of this request with one attribute set. */
+  /**
+   * Returns a copy of this request with one attribute set.
+   *
+   * @param <T> the type of the value
+   * @param key the key
+   * @param value the value
+   * @return a copy of this request with one attribute set
+   */
   public <T> OffloadRequest withAttribute(AttributeKey<T> key, T value) {
     requireNonNull(key, "key");
     requireNonNull(value, "value");
@@ -282,7 +388,11 @@ public final class OffloadRequest {
     return new OffloadRequest(this, otherPath, attributes);
   }
 
-  /** Returns the body, opened lazily by whoever consumes it. */
+  /**
+   * Returns the body, opened lazily by whoever consumes it.
+   *
+   * @return the body, opened lazily by whoever consumes it
+   */
   public RequestBody body() {
     return body;
   }
@@ -403,13 +513,24 @@ public final class OffloadRequest {
       return true;
     }
 
-    /** Adds a header field. */
+    /**
+     * Adds a header field.
+     *
+     * @param name the name
+     * @param value the value
+     * @return this builder
+     */
     public Builder header(String name, String value) {
       headers.add(name, value);
       return this;
     }
 
-    /** Adds every field of {@code headers}. */
+    /**
+     * Adds every field of {@code headers}.
+     *
+     * @param headers the header fields
+     * @return this builder
+     */
     public Builder headers(Headers headers) {
       requireNonNull(headers, "headers");
       for (int i = 0; i < headers.size(); i++) {
@@ -418,7 +539,12 @@ public final class OffloadRequest {
       return this;
     }
 
-    /** Sets the client address (default 127.0.0.1). */
+    /**
+     * Sets the client address (default 127.0.0.1).
+     *
+     * @param address the address
+     * @return this builder
+     */
     public Builder clientAddress(InetAddress address) {
       this.clientAddress = requireNonNull(address, "address");
       return this;
@@ -427,6 +553,8 @@ public final class OffloadRequest {
     /**
      * Sets the client address from an IP literal; never does a DNS lookup.
      *
+     * @param ip the ip
+     * @return this builder
      * @throws IllegalArgumentException if {@code ip} is not an IPv4 or IPv6 literal
      */
     public Builder clientAddress(String ip) {
@@ -441,6 +569,8 @@ public final class OffloadRequest {
     /**
      * Sets the scheme (default {@code http}).
      *
+     * @param scheme the scheme
+     * @return this builder
      * @throws IllegalArgumentException unless {@code http} or {@code https}
      */
     public Builder scheme(String scheme) {
@@ -453,13 +583,25 @@ public final class OffloadRequest {
       return this;
     }
 
-    /** Sets the requested host (default: from the {@code Host} header); a port is dropped. */
+    /**
+     * Sets the requested host (default: from the {@code Host} header); a port is dropped.
+     *
+     * @param host the host
+     * @return this builder
+     */
     public Builder host(String host) {
       this.host = hostWithoutPort(requireNonNull(host, "host"));
       return this;
     }
 
-    /** Sets an attribute. */
+    /**
+     * Sets an attribute.
+     *
+     * @param <T> the type of the value
+     * @param key the key
+     * @param value the value
+     * @return this builder
+     */
     public <T> Builder attribute(AttributeKey<T> key, T value) {
       requireNonNull(key, "key");
       requireNonNull(value, "value");
@@ -467,18 +609,32 @@ public final class OffloadRequest {
       return this;
     }
 
-    /** Sets the body (default: empty). */
+    /**
+     * Sets the body (default: empty).
+     *
+     * @param body the body
+     * @return this builder
+     */
     public Builder body(RequestBody body) {
       this.body = requireNonNull(body, "body");
       return this;
     }
 
-    /** Sets the body to these bytes, for tests. */
+    /**
+     * Sets the body to these bytes, for tests.
+     *
+     * @param bytes the number of bytes
+     * @return this builder
+     */
     public Builder body(byte[] bytes) {
       return body(RequestBody.of(bytes));
     }
 
-    /** Returns the request. */
+    /**
+     * Returns the request.
+     *
+     * @return the request
+     */
     public OffloadRequest build() {
       Map<AttributeKey<?>, Object> attrs =
           attributes.isEmpty()

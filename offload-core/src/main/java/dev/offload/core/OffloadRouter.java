@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.offload.core.internal.PathNormalizer;
 import dev.offload.core.internal.Settings;
+import dev.offload.core.internal.ThrottledLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -51,8 +52,16 @@ public final class OffloadRouter {
   private static final System.Logger LOG = System.getLogger(OffloadRouter.class.getName());
   /** The metric tag {@code route} of decisions that no route made. */
   static final String NO_ROUTE = "none";
+  /**
+   * The metric tag {@code route} under which executors count, in {@code offload.decisions} with
+   * {@code decision=reject}, the requests they refuse before the router sees them (a malformed
+   * {@code Host}, ambiguous framing, {@code CONNECT}, {@code TRACE}); no route may take this name.
+   */
+  public static final String BEFORE_ROUTING = "before_routing";
 
   private final Ticker ticker;
+  private final MeterRegistry registry;
+  private final ThrottledLog failures;
   private final CompiledGuard[] guards;
   private final CompiledRoute[] routes;
   private final RouteIndex index;
@@ -65,6 +74,8 @@ public final class OffloadRouter {
 
   private OffloadRouter(Builder b) {
     this.ticker = b.ticker;
+    this.registry = b.registry;
+    this.failures = new ThrottledLog(LOG, ticker, ThrottledLog.DEFAULT_INTERVAL);
     this.guards = new CompiledGuard[b.guards.size()];
     for (int i = 0; i < guards.length; i++) {
       Map.Entry<String, Guard> g = b.guards.get(i);
@@ -101,15 +112,41 @@ public final class OffloadRouter {
     }
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with no guards, no routes and the system ticker
+   */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * Returns the clock every part of this router reads; executors time and throttle with it too.
+   *
+   * @return the ticker set with {@link Builder#ticker}, or the system ticker
+   */
+  public Ticker ticker() {
+    return ticker;
+  }
+
+  /**
+   * Returns the registry this router's metrics are bound to, which executors built for this
+   * router use too unless given another one.
+   *
+   * @return the registry set with {@link Builder#meterRegistry}, or empty
+   */
+  public Optional<MeterRegistry> meterRegistry() {
+    return Optional.ofNullable(registry);
   }
 
   /**
    * Decides what to do with {@code request}. Does no I/O and never throws for a bad request or a
    * failing strategy (those become {@link Decision.Reject}s). A returned decision that holds a
    * {@link DecisionHandle} must be executed and its handle completed exactly once.
+   *
+   * @param request the request
+   * @return the decision, never null
    */
   public Decision decide(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -121,6 +158,9 @@ public final class OffloadRouter {
    * Explains what {@link #decide} does with {@code request}, and why. Runs the same guards and
    * strategies (so a strategy that counts calls sees this one), records no metrics, and
    * completes the handle of the decision it explains as dropped, so no resource stays held.
+   *
+   * @param request the request
+   * @return the explanation
    */
   public Explanation explain(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -217,7 +257,7 @@ public final class OffloadRouter {
     CompiledRoute route = routes[matched];
     if (trace != null) {
       trace.route = route.name;
-      trace.strategy = route.strategy.describe();
+      trace.strategy = describe(route.strategy, route.name);
     }
     Context context = trace == null ? route.context : trace.context(route.name, ticker);
     Decision decision = withDeferred(withGuards(
@@ -266,7 +306,9 @@ public final class OffloadRouter {
     if (trace != null) {
       trace.failure = what + " threw " + e;
     } else {
-      LOG.log(System.Logger.Level.WARNING, what + " threw; answering 500", e);
+      // first time in full, then counted: a strategy that always throws must not log a stack
+      // trace per request
+      failures.log(System.Logger.Level.WARNING, name, what + " threw; answering 500", e);
       if (metrics != null) {
         metrics.strategyError(name, e);
       }
@@ -401,6 +443,18 @@ public final class OffloadRouter {
     return decision;
   }
 
+  /**
+   * What explanations call a route's strategy: its own description, and for a lambda (which can
+   * only say what interface it implements, {@code OffloadStrategy} or {@code CdnStrategy}) that
+   * plus the route's name, so that two lambda routes read apart.
+   */
+  static String describe(OffloadStrategy strategy, String routeName) {
+    String described = strategy.describe();
+    return strategy.getClass().isSynthetic()
+        ? "lambda " + described + " of route '" + routeName + "'"
+        : described;
+  }
+
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder("OffloadRouter{");
@@ -409,7 +463,7 @@ public final class OffloadRouter {
     }
     for (CompiledRoute r : routes) {
       sb.append("\n  #").append(r.number).append(" '").append(r.name).append("' ")
-          .append(r.matcher.describe()).append(" -> ").append(r.strategy.describe());
+          .append(r.matcher.describe()).append(" -> ").append(describe(r.strategy, r.name));
     }
     return sb.append("\n  otherwise -> ").append(otherwise.describe()).append("\n}").toString();
   }
@@ -498,19 +552,32 @@ public final class OffloadRouter {
      * Accepts paths with parameters ({@code /a;jsessionid=1/b}), refused with 400 by default
      * because servers disagree on what they mean. When allowed, a path that falls under a route
      * protecting a prefix once its parameters are removed is still refused.
+     *
+     * @param allow whether it is allowed
+     * @return this builder
      */
     public Builder allowPathParameters(boolean allow) {
       this.allowPathParameters = allow;
       return this;
     }
 
-    /** Sets the clock for all time reads (default: the system ticker). */
+    /**
+     * Sets the clock for all time reads (default: the system ticker).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** Binds metrics ({@code offload.decisions}, ...) to {@code registry}. Default: no metrics. */
+    /**
+     * Binds metrics ({@code offload.decisions}, ...) to {@code registry}. Default: no metrics.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
       return this;
@@ -519,13 +586,21 @@ public final class OffloadRouter {
     /**
      * Also times each decision in {@code offload.decide.duration} (off by default: two clock
      * reads per request). Needs a {@link #meterRegistry}.
+     *
+     * @param enabled whether it is on
+     * @return this builder
      */
     public Builder recordDecideDuration(boolean enabled) {
       this.timeDecisions = enabled;
       return this;
     }
 
-    /** Adds a guard named {@code guard-N} (N from 1). */
+    /**
+     * Adds a guard named {@code guard-N} (N from 1).
+     *
+     * @param guard the guard
+     * @return this builder
+     */
     public Builder guard(Guard guard) {
       return guard("guard-" + (guards.size() + 1), guard);
     }
@@ -533,6 +608,9 @@ public final class OffloadRouter {
     /**
      * Adds a named guard; guards run in the order added, before any route.
      *
+     * @param name the name
+     * @param guard the guard
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is blank
      */
     public Builder guard(String name, Guard guard) {
@@ -541,7 +619,13 @@ public final class OffloadRouter {
       return this;
     }
 
-    /** Adds a route named after its description, e.g. {@code GET|HEAD /static/**}. */
+    /**
+     * Adds a route named after its description, e.g. {@code GET|HEAD /static/**}.
+     *
+     * @param route the route
+     * @param strategy the strategy
+     * @return this builder
+     */
     public Builder route(Route route, OffloadStrategy strategy) {
       requireNonNull(route, "route");
       return route(route.toString(), route, strategy);
@@ -550,6 +634,10 @@ public final class OffloadRouter {
     /**
      * Adds a named route; the first route that matches a request decides it.
      *
+     * @param name the name
+     * @param route the route
+     * @param strategy the strategy
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is blank
      */
     public Builder route(String name, Route route, OffloadStrategy strategy) {
@@ -559,7 +647,12 @@ public final class OffloadRouter {
       return this;
     }
 
-    /** Sets what happens to requests no route takes (default: pass through). */
+    /**
+     * Sets what happens to requests no route takes (default: pass through).
+     *
+     * @param strategy the strategy
+     * @return this builder
+     */
     public Builder otherwise(OffloadStrategy strategy) {
       this.otherwise = requireNonNull(strategy, "otherwise");
       return this;
@@ -568,9 +661,11 @@ public final class OffloadRouter {
     /**
      * Returns the router.
      *
+     * @return the router
      * @throws IllegalStateException if two routes or two guards share a name, if there is no
-     *     route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE}, or if
-     *     {@code recordDecideDuration} is on without a meter registry
+     * route and no {@link #otherwise}, if a name is {@value OffloadRouter#NO_ROUTE} or {@value
+     * OffloadRouter#BEFORE_ROUTING}, or if
+     * {@code recordDecideDuration} is on without a meter registry
      */
     public OffloadRouter build() {
       if (routes.isEmpty() && otherwise == null) {
@@ -594,13 +689,44 @@ public final class OffloadRouter {
       if (names.contains(NO_ROUTE) || guardNames.contains(NO_ROUTE)) {
         throw new IllegalStateException("'" + NO_ROUTE + "' is reserved for unrouted requests");
       }
+      if (names.contains(BEFORE_ROUTING) || guardNames.contains(BEFORE_ROUTING)) {
+        throw new IllegalStateException("'" + BEFORE_ROUTING
+            + "' is reserved for requests refused before routing");
+      }
       if (timeDecisions && registry == null) {
         throw new IllegalStateException("recordDecideDuration(true) needs a meterRegistry(...)");
       }
       if (otherwise == null) {
         otherwise = OffloadStrategy.passThrough();
       }
+      requireDistinctBackendNames();
       return new OffloadRouter(this);
+    }
+
+    /**
+     * Refuses two different {@link Backend}s with one name among what the strategies list
+     * ({@link OffloadStrategy#backends()}): metrics and logs are per backend name, so they would
+     * mix. One {@code Backend} object shared by several routes is fine.
+     */
+    private void requireDistinctBackendNames() {
+      Map<String, Map.Entry<String, Backend>> seen = new LinkedHashMap<>();
+      List<Map.Entry<String, OffloadStrategy>> strategies = new ArrayList<>();
+      for (RouteEntry r : routes) {
+        strategies.add(Map.entry("route '" + r.name + "'", r.strategy));
+      }
+      strategies.add(Map.entry("otherwise", otherwise));
+      for (Map.Entry<String, OffloadStrategy> s : strategies) {
+        for (Backend backend : s.getValue().backends()) {
+          Map.Entry<String, Backend> first =
+              seen.putIfAbsent(backend.name(), Map.entry(s.getKey(), backend));
+          if (first != null && first.getValue() != backend) {
+            throw new IllegalStateException("two different backends are named '" + backend.name()
+                + "' (" + first.getKey() + ": " + first.getValue() + ", " + s.getKey() + ": "
+                + backend + "): their metrics and logs would mix; give each its own name, or "
+                + "share one Backend object");
+          }
+        }
+      }
     }
   }
 }

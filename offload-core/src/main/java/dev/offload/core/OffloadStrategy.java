@@ -2,6 +2,8 @@ package dev.offload.core;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.List;
+
 /**
  * What a route does with a request it matched: one method, usable as a lambda. The three kinds
  * that the pattern names extend it: {@link dev.offload.core.cdn.CdnStrategy}, {@link
@@ -20,12 +22,33 @@ import static java.util.Objects.requireNonNull;
  */
 @FunctionalInterface
 public interface OffloadStrategy {
-  /** Returns the decision for {@code request}; never null. */
+  /**
+   * Returns the decision for {@code request}; never null.
+   *
+   * @param request the request
+   * @param context the decision context
+   * @return the decision for {@code request}; never null
+   */
   Decision decide(OffloadRequest request, DecisionContext context);
 
-  /** Returns a short description for explanations, e.g. {@code CdnStrategy.redirectTo(...)}. */
+  /**
+   * Returns a short description for explanations, e.g. {@code CdnStrategy.redirectTo(...)}.
+   *
+   * @return a short description for explanations, e.g
+   */
   default String describe() {
     return "OffloadStrategy";
+  }
+
+  /**
+   * Returns the backends this strategy may forward to, so that the router can refuse two
+   * different {@link Backend}s with one name (their metrics and logs would mix). Strategies that
+   * forward list theirs; a lambda lists none, and is not checked.
+   *
+   * @return the backends, none by default
+   */
+  default List<Backend> backends() {
+    return List.of();
   }
 
   /**
@@ -35,6 +58,11 @@ public interface OffloadStrategy {
    * <pre>{@code
    * .otherwise(OffloadStrategy.of("teapot", (request, context) -> Decision.reject(418, "tea")))
    * }</pre>
+   *
+   * @param description what describes it in explanations
+   * @param strategy the strategy
+   * @return {@code strategy} with {@code description} as what {@link #describe()} says, for
+   *     explanations and {@code OffloadRouter.toString()}
    */
   static OffloadStrategy of(String description, OffloadStrategy strategy) {
     requireNonNull(description, "description");
@@ -49,15 +77,30 @@ public interface OffloadStrategy {
       public String describe() {
         return description;
       }
+
+      @Override
+      public List<Backend> backends() {
+        return strategy.backends();
+      }
     };
   }
 
-  /** Returns a strategy that lets the host's own handler answer. */
+  /**
+   * Returns a strategy that lets the host's own handler answer.
+   *
+   * @return a strategy that lets the host's own handler answer
+   */
   static OffloadStrategy passThrough() {
     return of("passThrough", (request, context) -> Decision.passThrough(context));
   }
 
-  /** Returns a strategy that always rejects with {@code status} and {@code reason}. */
+  /**
+   * Returns a strategy that always rejects with {@code status} and {@code reason}.
+   *
+   * @param status the HTTP status code
+   * @param reason the reason, for the problem body
+   * @return a strategy that always rejects with {@code status} and {@code reason}
+   */
   static OffloadStrategy reject(int status, String reason) {
     Decision.Reject reject = Decision.reject(status, reason);
     return of("reject(" + status + ")", (request, context) -> reject);

@@ -25,6 +25,8 @@ public interface PendingResponse {
    * executes the decision, in the background and with an answer nobody reads, so that the
    * decision's {@link ResponseFill} refreshes what was served ({@code stale-while-revalidate}).
    * The decision's handle is then completed by that background execution. False by default.
+   *
+   * @return whether to refresh in the background after answering
    */
   default boolean refreshInBackground() {
     return false;

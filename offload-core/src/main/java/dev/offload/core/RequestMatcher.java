@@ -184,6 +184,13 @@ abstract class RequestMatcher {
       this.pattern = pattern;
       List<String> parts = new ArrayList<>();
       if (!pattern.startsWith("/")) {
+        String first = pattern.split("/", 2)[0];
+        if (first.indexOf('*') < 0 && pattern.contains(ANY_SEGMENTS)) {
+          // "static/**" reads as the /static tree but, relative, matches /x/static/y too
+          throw new IllegalArgumentException("path pattern '" + pattern + "' has no leading '/'"
+              + " and so matches at any depth (/x/" + pattern.replace(ANY_SEGMENTS, "y")
+              + "): write '/" + pattern + "', or '**/" + pattern + "' if any depth is meant");
+        }
         parts.add(ANY_SEGMENTS);
       }
       for (String part : pattern.split("/", -1)) {

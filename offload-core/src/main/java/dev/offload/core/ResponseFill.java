@@ -32,6 +32,7 @@ public interface ResponseFill {
    * @param status the status the origin answered
    * @param headers the origin's header fields (after the proxy's hop-by-hop rules)
    * @param contentLength the body length, or -1 when unknown (chunked)
+   * @return where the body of the response should be copied, or {@link BodySink#NONE}
    */
   BodySink onResponse(int status, Headers headers, long contentLength);
 
@@ -45,6 +46,9 @@ public interface ResponseFill {
    * response that {@code stale-if-error} allows, or empty to let the failure through (the
    * default). A fill answered here is then ended with {@link #onNoResponse()}. Only the
    * forwarder asks; a pass-through has written its answer already.
+   *
+   * @param status the HTTP status code
+   * @return the stored response to answer with instead, or empty to relay the failure
    */
   default Optional<CachedResponse> onOriginFailure(int status) {
     return Optional.empty();
@@ -56,6 +60,9 @@ public interface ResponseFill {
    * answer the client with instead (the stored response, freshened by these fields), or empty to
    * relay the 304 (the default). A fill answered here is then ended with {@link
    * #onNoResponse()}. Only the forwarder asks, before anything was sent to the client.
+   *
+   * @param headers the header fields
+   * @return the refreshed stored response to answer with, or empty to relay the 304
    */
   default Optional<CachedResponse> onNotModified(Headers headers) {
     return Optional.empty();

@@ -35,32 +35,61 @@ public final class Route {
     this.matcher = matcher;
   }
 
-  /** GET and HEAD requests whose path matches {@code pathPattern}. */
+  /**
+   * GET and HEAD requests whose path matches {@code pathPattern}.
+   *
+   * @param pathPattern the path pattern
+   * @return the route
+   */
   public static Route get(String pathPattern) {
     return method("GET", "HEAD").and(path(pathPattern));
   }
 
-  /** POST requests whose path matches {@code pathPattern}. */
+  /**
+   * POST requests whose path matches {@code pathPattern}.
+   *
+   * @param pathPattern the path pattern
+   * @return the route
+   */
   public static Route post(String pathPattern) {
     return method("POST").and(path(pathPattern));
   }
 
-  /** PUT requests whose path matches {@code pathPattern}. */
+  /**
+   * PUT requests whose path matches {@code pathPattern}.
+   *
+   * @param pathPattern the path pattern
+   * @return the route
+   */
   public static Route put(String pathPattern) {
     return method("PUT").and(path(pathPattern));
   }
 
-  /** PATCH requests whose path matches {@code pathPattern}. */
+  /**
+   * PATCH requests whose path matches {@code pathPattern}.
+   *
+   * @param pathPattern the path pattern
+   * @return the route
+   */
   public static Route patch(String pathPattern) {
     return method("PATCH").and(path(pathPattern));
   }
 
-  /** DELETE requests whose path matches {@code pathPattern}. */
+  /**
+   * DELETE requests whose path matches {@code pathPattern}.
+   *
+   * @param pathPattern the path pattern
+   * @return the route
+   */
   public static Route delete(String pathPattern) {
     return method("DELETE").and(path(pathPattern));
   }
 
-  /** Every request. */
+  /**
+   * Every request.
+   *
+   * @return the route
+   */
   public static Route any() {
     return new Route(RequestMatcher.Any.INSTANCE);
   }
@@ -68,8 +97,12 @@ public final class Route {
   /**
    * Requests whose path matches {@code pattern}: a glob when it holds {@code *}, else exact.
    *
+   * @param pattern the pattern
+   * @return the route
    * @throws IllegalArgumentException if the pattern is empty, holds {@code ?}, {@code #},
-   *     whitespace or a backslash, or an exact path does not start with {@code /}
+   * whitespace or a backslash, or an exact path does not start with {@code /}, or a glob
+   * without a leading {@code /} starts with a literal segment and holds {@code **} ({@code
+   * static/**} would match {@code /x/static/y}: write {@code /static/**})
    */
   public static Route path(String pattern) {
     checkPattern(pattern);
@@ -82,6 +115,8 @@ public final class Route {
   /**
    * Requests for exactly this path.
    *
+   * @param path the path
+   * @return the route
    * @throws IllegalArgumentException unless {@code path} starts with {@code /}
    */
   public static Route exact(String path) {
@@ -96,8 +131,10 @@ public final class Route {
    * Requests whose path is {@code prefix} or lies under it, by whole segments: {@code /api/} and
    * {@code /api} both match {@code /api} and {@code /api/x}, not {@code /apix}.
    *
+   * @param prefix the prefix
+   * @return the route
    * @throws IllegalArgumentException unless {@code prefix} starts with {@code /} and has no
-   *     {@code *}
+   * {@code *}
    */
   public static Route prefix(String prefix) {
     checkPattern(prefix);
@@ -116,8 +153,10 @@ public final class Route {
    * Requests whose path's last segment has one of these extensions, case-insensitive:
    * {@code extensions("css", "js")}.
    *
+   * @param extensions the extensions
+   * @return the route
    * @throws IllegalArgumentException if none is given, or one is blank or holds {@code .} or
-   *     {@code /}
+   * {@code /}
    */
   public static Route extensions(String... extensions) {
     requireNonNull(extensions, "extensions");
@@ -139,6 +178,8 @@ public final class Route {
   /**
    * Requests with one of these methods (case-sensitive, as HTTP says).
    *
+   * @param methods the methods
+   * @return the route
    * @throws IllegalArgumentException if none is given or one is not a token
    */
   public static Route method(String... methods) {
@@ -164,6 +205,8 @@ public final class Route {
   /**
    * Requests for this host (from {@code Host}), case-insensitive, port ignored.
    *
+   * @param host the host
+   * @return the route
    * @throws IllegalArgumentException if {@code host} is blank
    */
   public static Route host(String host) {
@@ -177,6 +220,8 @@ public final class Route {
   /**
    * Requests that carry this header.
    *
+   * @param name the name
+   * @return the route
    * @throws IllegalArgumentException if {@code name} is not a token
    */
   public static Route header(String name) {
@@ -186,18 +231,32 @@ public final class Route {
   /**
    * Requests whose first value of this header equals {@code value} exactly.
    *
+   * @param name the name
+   * @param value the value
+   * @return the route
    * @throws IllegalArgumentException if {@code name} is not a token
    */
   public static Route header(String name, String value) {
     return new Route(new RequestMatcher.Header(headerName(name), requireNonNull(value, "value")));
   }
 
-  /** Requests that carry this query parameter (decoded name). */
+  /**
+   * Requests that carry this query parameter (decoded name).
+   *
+   * @param name the name
+   * @return the route
+   */
   public static Route query(String name) {
     return new Route(new RequestMatcher.Query(requireNonNull(name, "name"), null));
   }
 
-  /** Requests where one value of this query parameter equals {@code value} (decoded). */
+  /**
+   * Requests where one value of this query parameter equals {@code value} (decoded).
+   *
+   * @param name the name
+   * @param value the value
+   * @return the route
+   */
   public static Route query(String name, String value) {
     return new Route(
         new RequestMatcher.Query(requireNonNull(name, "name"), requireNonNull(value, "value")));
@@ -207,8 +266,10 @@ public final class Route {
    * Requests whose {@code Content-Type} media type is {@code mediaRange}, case-insensitive,
    * parameters ignored; {@code image/*} matches any image type.
    *
+   * @param mediaRange the media range
+   * @return the route
    * @throws IllegalArgumentException unless {@code mediaRange} is {@code type/subtype} or
-   *     {@code type/*}
+   * {@code type/*}
    */
   public static Route contentType(String mediaRange) {
     requireNonNull(mediaRange, "mediaRange");
@@ -222,7 +283,12 @@ public final class Route {
     return new Route(new RequestMatcher.ContentType(mediaRange));
   }
 
-  /** Requests that match this route and {@code other}. */
+  /**
+   * Requests that match this route and {@code other}.
+   *
+   * @param other the other
+   * @return the route
+   */
   public Route and(Route other) {
     requireNonNull(other, "other");
     List<RequestMatcher> parts = new ArrayList<>();
@@ -231,7 +297,12 @@ public final class Route {
     return new Route(new RequestMatcher.And(parts));
   }
 
-  /** Requests that match this route or {@code other}. */
+  /**
+   * Requests that match this route or {@code other}.
+   *
+   * @param other the other
+   * @return the route
+   */
   public Route or(Route other) {
     requireNonNull(other, "other");
     List<RequestMatcher> parts = new ArrayList<>();
@@ -240,7 +311,12 @@ public final class Route {
     return new Route(new RequestMatcher.Or(parts));
   }
 
-  /** Requests that do not match {@code route}. */
+  /**
+   * Requests that do not match {@code route}.
+   *
+   * @param route the route
+   * @return the route
+   */
   public static Route not(Route route) {
     requireNonNull(route, "route");
     return new Route(new RequestMatcher.Not(route.matcher));
@@ -285,6 +361,10 @@ public final class Route {
   /**
    * Returns whether this route takes {@code request}, as the router would decide it: for a guard
    * that applies to some routes only (a guard runs before routes are chosen).
+   *
+   * @param request the request
+   * @return whether this route takes {@code request}, as the router would decide it: for a guard
+   *     that applies to some routes only (a guard runs before routes are chosen)
    */
   public boolean matches(OffloadRequest request) {
     return matcher.matches(requireNonNull(request, "request"));

@@ -79,7 +79,8 @@ public final class GatewayDemo {
         .route("img", Route.get("/img/**"), CdnStrategy.edgeCache(
             EdgeCache.builder().maximumBytes(8 << 20).meterRegistry(registry).build()))
         .build();
-    OffloadExecutor executor = OffloadExecutor.builder(router).meterRegistry(registry).build();
+    // the router's registry is the executor's too; closing releases OkHttp's connections
+    OffloadExecutor executor = OffloadExecutor.of(router);
 
     AtomicInteger hostCalls = new AtomicInteger();
     HttpHandler hostApp = exchange -> {
@@ -123,7 +124,9 @@ public final class GatewayDemo {
         out.println();
       }
     } finally {
+      // shut down in order: stop taking requests, then release what forwarding holds
       gateway.stop(0);
+      executor.close();
       backend.stop(0);
       threads.shutdown(); // let handlers finish recording their metrics before we print them
       threads.awaitTermination(10, TimeUnit.SECONDS);

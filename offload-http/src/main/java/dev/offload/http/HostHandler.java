@@ -27,12 +27,21 @@ public interface HostHandler<E extends Exception> {
    *
    * @param responseHeaders fields to set on the host's response before it is committed
    * @param fill where to copy the host's answer (an edge cache's fill), or {@link
-   *     ResponseFill#NONE}
+   * ResponseFill#NONE}
    * @return what the host answered
+   * @throws IOException if an I/O error occurs
+   * @throws E what the wrapped code throws, unchanged
    */
   HostResponse run(Headers responseHeaders, ResponseFill fill) throws IOException, E;
 
-  /** Runs the host's handler without copying its answer anywhere. */
+  /**
+   * Runs the host's handler without copying its answer anywhere.
+   *
+   * @param responseHeaders the response headers
+   * @throws IOException if an I/O error occurs
+   * @throws E what the wrapped code throws, unchanged
+   * @return what the host's handler answered
+   */
   default HostResponse run(Headers responseHeaders) throws IOException, E {
     return run(responseHeaders, ResponseFill.NONE);
   }

@@ -16,12 +16,14 @@ import dev.offload.core.PendingResponse;
 import dev.offload.core.ResponseFill;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
+import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.internal.DiscardingExchange;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -69,9 +71,16 @@ import java.util.function.Consumer;
  * <p>Every {@link Decision.Holding} handle is completed exactly once, whatever happens. Error
  * responses are {@code application/problem+json} (RFC 9457) with a short reason.
  *
- * <p>Immutable and thread-safe: build one per router and share it.
+ * <p>Metrics go to the router's meter registry ({@code OffloadRouter.Builder.meterRegistry}),
+ * unless {@link Builder#meterRegistry} names another. The requests refused here, before the
+ * router, are counted in {@code offload.decisions} under {@code route=}{@value
+ * OffloadRouter#BEFORE_ROUTING}, {@code decision=reject}.
+ *
+ * <p>Thread-safe: build one per router and share it. {@link #close() Close} it when the server
+ * in front has stopped: that releases the forwarder's backend connections and threads (an OkHttp
+ * client you passed in with {@code forwarding(f -> f.okHttpClient(c))} stays yours to close).
  */
-public final class OffloadExecutor {
+public final class OffloadExecutor implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(OffloadExecutor.class.getName());
   private static final Headers CLOSE = Headers.of("Connection", "close");
 
@@ -80,28 +89,69 @@ public final class OffloadExecutor {
   private final Forwarder forwarder;
   private final OffloadHandler offloadHandler;
   private final Executor backgroundExecutor;
+  private final Counter refusedBeforeRouting;
+  private final ThrottledLog failures;
 
   private OffloadExecutor(Builder b) {
     this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
+    this.failures = new ThrottledLog(LOG, b.router.ticker(), ThrottledLog.DEFAULT_INTERVAL);
     this.trustedProxies = b.trustedProxies;
     this.offloadHandler = b.offloadHandler;
-    this.forwarder = b.forwarder.build();
+    MeterRegistry registry = b.registry != null ? b.registry
+        : b.router.meterRegistry().orElse(null);
+    if (registry != null) {
+      b.forwarder.meterRegistry(registry);
+    }
+    this.forwarder = b.forwarder.ticker(b.router.ticker()).build();
+    this.refusedBeforeRouting = registry == null ? null
+        : Counter.builder("offload.decisions")
+            .description("Routing decisions, by route and kind of decision")
+            .baseUnit("decisions")
+            .tag("route", OffloadRouter.BEFORE_ROUTING)
+            .tag("decision", Decision.Kind.REJECT.tag())
+            .register(registry);
   }
 
-  /** Returns an executor with default settings. */
+  /**
+   * Returns an executor with default settings.
+   *
+   * @param router decides each request
+   * @return an executor using the router's meter registry, if it has one
+   */
   public static OffloadExecutor of(OffloadRouter router) {
     return builder(router).build();
   }
 
-  /** Returns a builder for an executor of {@code router}'s decisions. */
+  /**
+   * Returns a builder for an executor of {@code router}'s decisions.
+   *
+   * @param router decides each request
+   * @return a builder with default settings
+   */
   public static Builder builder(OffloadRouter router) {
     return new Builder(requireNonNull(router, "router"));
   }
 
-  /** Returns the router. */
+  /**
+   * Returns the router.
+   *
+   * @return the router this executor executes the decisions of
+   */
   public OffloadRouter router() {
     return router;
+  }
+
+  /**
+   * Releases what forwarding holds: closes the forwarder's idle backend connections and stops
+   * its threads, so that a JVM (or {@code mvn exec:java}) can exit at once. Call it after the
+   * server in front has stopped; a request forwarded after it gets 503. Idempotent. An OkHttp
+   * client passed in with {@code forwarding(f -> f.okHttpClient(c))} is not closed: it is
+   * yours.
+   */
+  @Override
+  public void close() {
+    forwarder.close();
   }
 
   /**
@@ -111,8 +161,11 @@ public final class OffloadExecutor {
    *
    * <p>I/O failures towards the client while answering abort the exchange rather than throw.
    *
+   * @param <E> the type of the value
+   * @param exchange the exchange
+   * @param host the host
    * @throws IOException from the host's handler, unchanged (the pass-through's handle completes
-   *     as dropped)
+   * as dropped)
    * @throws E from the host's handler, unchanged (the handle completes as failed)
    */
   public <E extends Exception> void execute(ServerExchange exchange, HostHandler<E> host)
@@ -127,6 +180,9 @@ public final class OffloadExecutor {
       return;
     }
     if (request == null) {
+      if (refusedBeforeRouting != null) {
+        refusedBeforeRouting.increment();
+      }
       return;
     }
     Decision decision = router.decide(request);
@@ -179,7 +235,8 @@ public final class OffloadExecutor {
       Thread.currentThread().interrupt();
       response = Optional.empty();
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "pending response failed; executing the decision", e);
+      failures.log(System.Logger.Level.WARNING, "pending",
+          "pending response failed; executing the decision", e);
       response = Optional.empty();
     }
     if (response.isEmpty()) {
@@ -221,7 +278,7 @@ public final class OffloadExecutor {
         try {
           forwarder.forward(forward, request, background);
         } catch (RuntimeException e) {
-          LOG.log(System.Logger.Level.WARNING, "background refresh failed", e);
+          failures.log(System.Logger.Level.WARNING, "refresh", "background refresh failed", e);
         }
       });
     } catch (RejectedExecutionException e) {
@@ -436,7 +493,7 @@ public final class OffloadExecutor {
       throw e;
     } catch (Exception e) { // runtime, or checked and thrown undeclared (Kotlin, @SneakyThrows)
       offload.handle().tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, 500, 0);
-      LOG.log(System.Logger.Level.WARNING,
+      failures.log(System.Logger.Level.WARNING, "offload " + offload.queue(),
           "offload handler failed for queue '" + offload.queue() + "'", e);
       if (tracked.started()) {
         exchange.abort();
@@ -457,6 +514,7 @@ public final class OffloadExecutor {
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
     private Executor backgroundExecutor = Runnable::run;
+    private MeterRegistry registry;
 
     private Builder(OffloadRouter router) {
       this.router = router;
@@ -467,6 +525,9 @@ public final class OffloadExecutor {
      * stale-while-revalidate}, a forward whose answer only the edge cache reads. Default: on the
      * request's thread, once its client was answered. A rejected task is dropped (the stale
      * response stays until another request refreshes it).
+     *
+     * @param executor the executor
+     * @return this builder
      */
     public Builder backgroundExecutor(Executor executor) {
       this.backgroundExecutor = requireNonNull(executor, "backgroundExecutor");
@@ -478,9 +539,12 @@ public final class OffloadExecutor {
      *
      * <pre>{@code
      * OffloadExecutor.builder(router)
-     *     .forwarding(f -> f.maxRequestBodyBytes(64L << 20).retryPolicy(RetryPolicy.never()))
-     *     .build();
+     * .forwarding(f -> f.maxRequestBodyBytes(64L << 20).retryPolicy(RetryPolicy.never()))
+     * .build();
      * }</pre>
+     *
+     * @param configure the configure
+     * @return this builder
      */
     public Builder forwarding(Consumer<Forwarder.Builder> configure) {
       requireNonNull(configure, "forwarding").accept(forwarder);
@@ -493,50 +557,88 @@ public final class OffloadExecutor {
      * their forwarding headers are appended to; everyone else's are dropped. Replaces earlier
      * values; none by default.
      *
+     * @param cidrs the cidrs
+     * @return this builder
      * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
      */
     public Builder trustedProxies(String... cidrs) {
       return trustedProxies(TrustedProxies.of(requireNonNull(cidrs, "trustedProxies")));
     }
 
-    /** Sets the proxies in front of this server; parsed once, shared with the forwarder. */
+    /**
+     * Sets the proxies in front of this server; parsed once, shared with the forwarder.
+     *
+     * @param proxies the proxies
+     * @return this builder
+     */
     public Builder trustedProxies(TrustedProxies proxies) {
       this.trustedProxies = requireNonNull(proxies, "trustedProxies");
       forwarder.trustedProxies(proxies);
       return this;
     }
 
-    /** See {@link Forwarder.Builder#requestBodyIdleTimeout}. */
+    /**
+     * See {@link Forwarder.Builder#requestBodyIdleTimeout}.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder requestBodyIdleTimeout(Duration timeout) {
       forwarder.requestBodyIdleTimeout(timeout);
       return this;
     }
 
-    /** See {@link Forwarder.Builder#requestBodyTimeout}. */
+    /**
+     * See {@link Forwarder.Builder#requestBodyTimeout}.
+     *
+     * @param timeout the timeout
+     * @return this builder
+     */
     public Builder requestBodyTimeout(Duration timeout) {
       forwarder.requestBodyTimeout(timeout);
       return this;
     }
 
-    /** See {@link Forwarder.Builder#allowUnderscoresInHeaders}. */
+    /**
+     * See {@link Forwarder.Builder#allowUnderscoresInHeaders}.
+     *
+     * @param allow whether it is allowed
+     * @return this builder
+     */
     public Builder allowUnderscoresInHeaders(boolean allow) {
       forwarder.allowUnderscoresInHeaders(allow);
       return this;
     }
 
-    /** Sets the registry for the forwarding metrics; none by default. */
+    /**
+     * Sets the registry for the forwarding metrics and the count of requests refused before
+     * routing. Rarely needed: by default the router's registry is used, so a registry given to
+     * {@code OffloadRouter.builder().meterRegistry(...)} is all it takes.
+     *
+     * @param registry where the executor's and the forwarder's meters go
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
-      forwarder.meterRegistry(registry);
+      this.registry = requireNonNull(registry, "meterRegistry");
       return this;
     }
 
-    /** Sets what executes {@link Decision.Offload}; default {@link OffloadHandler#unavailable()}. */
+    /**
+     * Sets what executes {@link Decision.Offload}; default {@link OffloadHandler#unavailable()}.
+     *
+     * @param handler the handler
+     * @return this builder
+     */
     public Builder offloadHandler(OffloadHandler handler) {
       this.offloadHandler = requireNonNull(handler, "offloadHandler");
       return this;
     }
 
-    /** Returns the executor. */
+    /**
+     * Returns the executor.
+     *
+     * @return the executor
+     */
     public OffloadExecutor build() {
       return new OffloadExecutor(this);
     }

@@ -31,13 +31,23 @@ import java.io.IOException;
  */
 @FunctionalInterface
 public interface OffloadHandler {
-  /** Accepts {@code request} for the queue or pool {@code offload.queue()} and answers. */
+  /**
+   * Accepts {@code request} for the queue or pool {@code offload.queue()} and answers.
+   *
+   * @param offload the offload
+   * @param request the request
+   * @param exchange the exchange
+   * @throws IOException if an I/O error occurs
+   */
   void handle(Decision.Offload offload, OffloadRequest request, ServerExchange exchange)
       throws IOException;
 
   /**
    * Returns the default handler: answers {@code 503} with a problem body "no offload handler
    * configured" and completes the handle as dropped.
+   *
+   * @return the default handler: answers {@code 503} with a problem body "no offload handler
+   *     configured" and completes the handle as dropped
    */
   static OffloadHandler unavailable() {
     return (offload, request, exchange) -> {

@@ -30,7 +30,11 @@ public final class TrustedProxies {
     this.blocks = blocks;
   }
 
-  /** Trusts no one: every client-supplied forwarding header is dropped. */
+  /**
+   * Trusts no one: every client-supplied forwarding header is dropped.
+   *
+   * @return the empty set of trusted proxies
+   */
   public static TrustedProxies none() {
     return NONE;
   }
@@ -38,6 +42,8 @@ public final class TrustedProxies {
   /**
    * Parses CIDR blocks such as {@code 10.0.0.0/8}, {@code 2001:db8::/32} or a single address.
    *
+   * @param cidrs the cidrs
+   * @return the trusted proxies
    * @throws IllegalArgumentException naming the setting {@code trustedProxies} and the bad value
    */
   public static TrustedProxies of(String... cidrs) {
@@ -81,12 +87,21 @@ public final class TrustedProxies {
     return new byte[][] {network, mask};
   }
 
-  /** Returns whether no block is configured. */
+  /**
+   * Returns whether no block is configured.
+   *
+   * @return whether no block is configured
+   */
   public boolean isEmpty() {
     return blocks.isEmpty();
   }
 
-  /** Returns whether {@code address} is inside one of the blocks. */
+  /**
+   * Returns whether {@code address} is inside one of the blocks.
+   *
+   * @param address the address
+   * @return whether {@code address} is inside one of the blocks
+   */
   public boolean contains(InetAddress address) {
     if (blocks.isEmpty()) {
       return false;
@@ -115,6 +130,9 @@ public final class TrustedProxies {
    * that is not an IP literal ends the walk: the trusted hop that reported it is the client.
    *
    * @param forwardedFor every {@code X-Forwarded-For} field value, in order
+   * @param peer the peer
+   * @return the client address: the socket {@code peer}, or, when the peer is trusted, the
+   *     right-most address of the {@code X-Forwarded-For} chain that is not itself trusted
    */
   public InetAddress resolveClient(InetAddress peer, List<String> forwardedFor) {
     if (!contains(peer) || forwardedFor.isEmpty()) {
@@ -155,7 +173,13 @@ public final class TrustedProxies {
     return InetAddresses.forString(s);
   }
 
-  /** Formats an address for a forwarding header: IPv6 in brackets when {@code bracketV6}. */
+  /**
+   * Formats an address for a forwarding header: IPv6 in brackets when {@code bracketV6}.
+   *
+   * @param address the address
+   * @param bracketV6 the bracket v6
+   * @return the address as a forwarding header writes it
+   */
   public static String format(InetAddress address, boolean bracketV6) {
     String s = InetAddresses.toAddrString(address);
     return address instanceof Inet4Address || !bracketV6 ? s : "[" + s + "]";

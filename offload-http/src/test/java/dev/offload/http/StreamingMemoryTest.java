@@ -44,7 +44,10 @@ class StreamingMemoryTest {
   void start() throws Exception {
     backend = new Server(StreamingMemoryTest::backend);
     String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    // the test JVM's logging configuration (quiet under Maven), passed on
+    String logging = System.getProperty("java.util.logging.config.file");
     gateway = new ProcessBuilder(java, "-Xmx128m", "-XX:+UseSerialGC",
+        logging == null ? "-Dunused=true" : "-Djava.util.logging.config.file=" + logging,
         "-cp", System.getProperty("java.class.path"),
         StreamingGatewayMain.class.getName(), backend.uri().toString())
         .redirectError(ProcessBuilder.Redirect.INHERIT)

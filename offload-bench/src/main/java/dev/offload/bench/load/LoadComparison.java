@@ -361,7 +361,8 @@ public final class LoadComparison {
     });
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
-      try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
+      try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
+        probe.setSoTimeout(1); // nginx accepts: it is up
         return port;
       } catch (IOException notYet) {
         if (!process.isAlive()) {

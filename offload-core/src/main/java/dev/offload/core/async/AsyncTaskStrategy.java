@@ -29,6 +29,8 @@ public interface AsyncTaskStrategy extends OffloadStrategy {
   /**
    * Returns a strategy that offloads every request to the named queue.
    *
+   * @param queue the queue
+   * @return a strategy that offloads every request to the named queue
    * @throws IllegalArgumentException if {@code queue} is blank
    */
   static AsyncTaskStrategy toQueue(String queue) {

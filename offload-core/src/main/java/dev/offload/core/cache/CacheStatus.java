@@ -26,7 +26,11 @@ public enum CacheStatus {
   /** The response header field that names the status. */
   public static final String HEADER = "X-Cache-Status";
 
-  /** Returns the lower-case name used as a metric tag. */
+  /**
+   * Returns the lower-case name used as a metric tag.
+   *
+   * @return the lower-case name used as a metric tag
+   */
   public String tag() {
     return name().toLowerCase(Locale.ROOT);
   }

@@ -158,32 +158,56 @@ public final class EdgeCache {
     }
   }
 
-  /** Returns a cache with default settings on the system ticker. */
+  /**
+   * Returns a cache with default settings on the system ticker.
+   *
+   * @return a cache with default settings on the system ticker
+   */
   public static EdgeCache ofDefaults() {
     return builder().build();
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a new builder
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the bound of the whole cache, in bytes. */
+  /**
+   * Returns the bound of the whole cache, in bytes.
+   *
+   * @return the bound of the whole cache, in bytes
+   */
   public long maximumBytes() {
     return maximumBytes;
   }
 
-  /** Returns the largest body stored, in bytes. */
+  /**
+   * Returns the largest body stored, in bytes.
+   *
+   * @return the largest body stored, in bytes
+   */
   public long maxObjectBytes() {
     return maxObjectBytes;
   }
 
-  /** Returns the bytes held now (header fields and bodies of every stored response). */
+  /**
+   * Returns the bytes held now (header fields and bodies of every stored response).
+   *
+   * @return the bytes held now (header fields and bodies of every stored response)
+   */
   public long weightedSize() {
     return store.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
   }
 
-  /** Returns how many URLs (keys) have stored responses now. */
+  /**
+   * Returns how many URLs (keys) have stored responses now.
+   *
+   * @return how many URLs (keys) have stored responses now
+   */
   public long size() {
     return store.estimatedSize();
   }
@@ -192,6 +216,8 @@ public final class EdgeCache {
    * Removes the stored responses for {@code host} and {@code target} ({@code /path?query},
    * percent-encoded as forwarded), on every route and of every variant.
    *
+   * @param host the host
+   * @param target the request target, as sent: origin-form or absolute-form
    * @return how many URLs were removed
    */
   public int purge(String host, String target) {
@@ -205,6 +231,7 @@ public final class EdgeCache {
    * Removes the stored responses whose path starts with {@code pathPrefix}, on every host and
    * route. Scans every key.
    *
+   * @param pathPrefix the path prefix
    * @return how many URLs were removed
    */
   public int purgePrefix(String pathPrefix) {
@@ -216,6 +243,7 @@ public final class EdgeCache {
    * Removes the stored responses tagged {@code tag} by their {@code Surrogate-Key} or {@code
    * Cache-Tag} field (space- or comma-separated tags). Scans every key.
    *
+   * @param tag the tag
    * @return how many URLs were removed
    */
   public int purgeTag(String tag) {
@@ -342,6 +370,8 @@ public final class EdgeCache {
      * revalidated with them by the backend (a 304 freshens it) rather than fetched whole again
      * (default {@link #DEFAULT_STALE_RETENTION}). It still counts against {@link #maximumBytes}.
      *
+     * @param retention the retention
+     * @return this builder
      * @throws IllegalArgumentException naming {@code staleRetention} if negative
      */
     public Builder staleRetention(Duration retention) {
@@ -357,6 +387,8 @@ public final class EdgeCache {
      * Sets the name in the {@code cache} tag of the metrics (default {@value #DEFAULT_NAME}):
      * give each cache bound to one registry its own.
      *
+     * @param name the name
+     * @return this builder
      * @throws IllegalArgumentException naming {@code name} if blank
      */
     public Builder name(String name) {
@@ -372,6 +404,8 @@ public final class EdgeCache {
      * Sets the bound of the whole cache in bytes (default {@value #DEFAULT_MAXIMUM_BYTES}); the
      * least valuable responses are evicted past it.
      *
+     * @param bytes the number of bytes
+     * @return this builder
      * @throws IllegalArgumentException naming {@code maximumBytes} if not positive
      */
     public Builder maximumBytes(long bytes) {
@@ -386,8 +420,10 @@ public final class EdgeCache {
      * Sets the largest body stored, in bytes (default {@value #DEFAULT_MAX_OBJECT_BYTES}); a
      * larger body is relayed to the client and not kept.
      *
+     * @param bytes the number of bytes
+     * @return this builder
      * @throws IllegalArgumentException naming {@code maxObjectBytes} if not positive or larger
-     *     than 1 GiB
+     * than 1 GiB
      */
     public Builder maxObjectBytes(long bytes) {
       if (bytes <= 0 || bytes > (1L << 30)) {
@@ -398,13 +434,23 @@ public final class EdgeCache {
       return this;
     }
 
-    /** Sets the clock for ages and expiry (default: the system ticker); use the router's. */
+    /**
+     * Sets the clock for ages and expiry (default: the system ticker); use the router's.
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** Binds the cache's metrics to {@code registry}; none by default. */
+    /**
+     * Binds the cache's metrics to {@code registry}; none by default.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "meterRegistry");
       return this;
@@ -415,6 +461,8 @@ public final class EdgeCache {
      * URL before it goes to the origin itself, without storing what it gets (default {@link
      * #DEFAULT_COALESCE_TIMEOUT}). The wait happens in the executor, never in {@code decide}.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException naming {@code coalesceTimeout} if not positive
      */
     public Builder coalesceTimeout(Duration timeout) {
@@ -426,6 +474,8 @@ public final class EdgeCache {
      * Sets how old a fetch may get before one more request for the same URL is let through to
      * the origin as the new fetch (default {@link #DEFAULT_COALESCE_LOCK_AGE}).
      *
+     * @param age how long a fetch holds the lock
+     * @return this builder
      * @throws IllegalArgumentException naming {@code coalesceLockAge} if not positive
      */
     public Builder coalesceLockAge(Duration age) {
@@ -436,6 +486,7 @@ public final class EdgeCache {
     /**
      * Returns the cache.
      *
+     * @return the cache
      * @throws IllegalStateException if {@code maxObjectBytes} is larger than {@code maximumBytes}
      */
     public EdgeCache build() {

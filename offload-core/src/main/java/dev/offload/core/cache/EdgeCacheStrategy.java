@@ -13,6 +13,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.PendingResponse;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.BackendLoad;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -65,12 +66,22 @@ public final class EdgeCacheStrategy implements CdnStrategy {
     this.backend = backend;
   }
 
-  /** Returns a strategy answering from {@code cache}, filled by the host's own handler. */
+  /**
+   * Returns a strategy answering from {@code cache}, filled by the host's own handler.
+   *
+   * @param cache the cache
+   * @return a strategy answering from {@code cache}, filled by the host's own handler
+   */
   public static EdgeCacheStrategy of(EdgeCache cache) {
     return new EdgeCacheStrategy(requireNonNull(cache, "cache"), null);
   }
 
-  /** Returns this strategy filled from {@code backend} instead (forwarding to it on a miss). */
+  /**
+   * Returns this strategy filled from {@code backend} instead (forwarding to it on a miss).
+   *
+   * @param backend the backend
+   * @return this strategy filled from {@code backend} instead (forwarding to it on a miss)
+   */
   public EdgeCacheStrategy from(Backend backend) {
     return new EdgeCacheStrategy(cache, requireNonNull(backend, "backend"));
   }
@@ -238,6 +249,11 @@ public final class EdgeCacheStrategy implements CdnStrategy {
   private static Decision.Holding withStatus(Decision.Holding decision, CacheStatus status) {
     decision.handle().addResponseHeaders(Headers.of(CacheStatus.HEADER, status.name()));
     return decision;
+  }
+
+  @Override
+  public List<Backend> backends() {
+    return backend == null ? List.of() : List.of(backend);
   }
 
   @Override

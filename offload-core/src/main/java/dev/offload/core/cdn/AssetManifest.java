@@ -66,6 +66,8 @@ public final class AssetManifest {
   /**
    * Returns a manifest of {@code entries} (logical path to hashed path), in their order.
    *
+   * @param entries the entries
+   * @return a manifest of {@code entries} (logical path to hashed path), in their order
    * @throws IllegalArgumentException naming the entry if a path breaks the rules above
    */
   public static AssetManifest of(Map<String, String> entries) {
@@ -83,9 +85,11 @@ public final class AssetManifest {
    * Reads a manifest file: one flat JSON object whose members map logical paths to hashed paths,
    * {@code {"/assets/app.css": "/assets/app.3f2a9c1b.css"}}.
    *
+   * @param file the file
+   * @return the manifest
    * @throws IOException if the file cannot be read or is not JSON
    * @throws IllegalArgumentException naming the entry if one is not a string or breaks the rules,
-   *     or if the document is not an object or repeats a member
+   * or if the document is not an object or repeats a member
    */
   public static AssetManifest fromJson(Path file) throws IOException {
     requireNonNull(file, "file");
@@ -97,9 +101,11 @@ public final class AssetManifest {
   /**
    * Reads a manifest as {@link #fromJson(Path)} does, from {@code json}; does not close it.
    *
+   * @param json the json
+   * @return the manifest
    * @throws IOException if the stream cannot be read or is not JSON (a repeated member too)
    * @throws IllegalArgumentException naming the entry if one is not a string or breaks the rules,
-   *     or if the document is not an object
+   * or if the document is not an object
    */
   public static AssetManifest fromJson(InputStream json) throws IOException {
     requireNonNull(json, "json");
@@ -133,7 +139,9 @@ public final class AssetManifest {
    * with {@link CachePolicy#immutable()}.
    *
    * @param urlPrefix the URL path under which {@code root} is served, {@code "/assets"} (or
-   *     {@code "/"})
+   * {@code "/"})
+   * @param root the root
+   * @return the manifest
    * @throws IOException if {@code root} is not a directory or a file cannot be read
    * @throws IllegalArgumentException naming the file if a path breaks the rules above
    */
@@ -202,7 +210,12 @@ public final class AssetManifest {
     return logical;
   }
 
-  /** Returns the hashed path for {@code logicalPath} (decoded text), if the manifest has one. */
+  /**
+   * Returns the hashed path for {@code logicalPath} (decoded text), if the manifest has one.
+   *
+   * @param logicalPath the logical path
+   * @return the hashed path for {@code logicalPath} (decoded text), if the manifest has one
+   */
   public Optional<String> hashedPath(String logicalPath) {
     return Optional.ofNullable(entries.get(requireNonNull(logicalPath, "logicalPath")));
   }
@@ -212,12 +225,20 @@ public final class AssetManifest {
     return encoded.get(logicalPath);
   }
 
-  /** Returns the entries, logical path to hashed path, in order; unmodifiable. */
+  /**
+   * Returns the entries, logical path to hashed path, in order; unmodifiable.
+   *
+   * @return the entries, logical path to hashed path, in order; unmodifiable
+   */
   public Map<String, String> entries() {
     return entries;
   }
 
-  /** Returns the number of entries. */
+  /**
+   * Returns the number of entries.
+   *
+   * @return the number of entries
+   */
   public int size() {
     return entries.size();
   }
@@ -226,8 +247,11 @@ public final class AssetManifest {
    * Returns a rewriter that gives, for a logical path, the URL under {@code cdnBase} of its
    * hashed path, or of the logical path itself when the manifest has no entry for it.
    *
+   * @param cdnBase the cdn base
+   * @return a rewriter that gives, for a logical path, the URL under {@code cdnBase} of its hashed
+   *     path, or of the logical path itself when the manifest has no entry for it
    * @throws IllegalArgumentException unless {@code cdnBase} is an absolute http(s) URI with a
-   *     host and no user info, query or fragment
+   * host and no user info, query or fragment
    */
   public UrlRewriter urls(URI cdnBase) {
     String prefix = CdnBase.prefix(cdnBase);

@@ -89,7 +89,11 @@ public final class CachePolicy {
     this.fixedHeaders = fixed.build();
   }
 
-  /** Returns a new builder; nothing is set. */
+  /**
+   * Returns a new builder; nothing is set.
+   *
+   * @return a new builder; nothing is set
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -98,12 +102,19 @@ public final class CachePolicy {
    * Returns {@code public, max-age=31536000, immutable}: for fingerprinted files, whose content
    * never changes under their URL (see {@link AssetManifest}). Never use it for a URL whose
    * content may change: caches will not ask again for a year.
+   *
+   * @return {@code public, max-age=31536000, immutable}: for fingerprinted files, whose content
+   *     never changes under their URL (see {@link AssetManifest})
    */
   public static CachePolicy immutable() {
     return IMMUTABLE;
   }
 
-  /** Returns a builder that starts with this policy's settings. */
+  /**
+   * Returns a builder that starts with this policy's settings.
+   *
+   * @return a builder that starts with this policy's settings
+   */
   public Builder toBuilder() {
     Builder b = new Builder();
     b.visibility = visibility;
@@ -118,17 +129,29 @@ public final class CachePolicy {
     return b;
   }
 
-  /** Returns the {@code Cache-Control} value, empty when the policy sets no directive. */
+  /**
+   * Returns the {@code Cache-Control} value, empty when the policy sets no directive.
+   *
+   * @return the {@code Cache-Control} value, empty when the policy sets no directive
+   */
   public Optional<String> cacheControl() {
     return cacheControl.isEmpty() ? Optional.empty() : Optional.of(cacheControl);
   }
 
-  /** Returns the field names added to {@code Vary}, in order. */
+  /**
+   * Returns the field names added to {@code Vary}, in order.
+   *
+   * @return the field names added to {@code Vary}, in order
+   */
   public List<String> vary() {
     return vary;
   }
 
-  /** Returns whether the policy tags responses. */
+  /**
+   * Returns whether the policy tags responses.
+   *
+   * @return whether the policy tags responses
+   */
   public boolean tagsResponses() {
     return tags != null;
   }
@@ -138,6 +161,11 @@ public final class CachePolicy {
    * Vary}, and {@code Surrogate-Key} and {@code Cache-Tag} when the tagging function returned
    * valid tags. Invalid tags are dropped (see the class comment; {@link #tags(OffloadRequest)}
    * says which).
+   *
+   * @param request the request
+   * @return the header fields for the response to {@code request}: {@code Cache-Control}, {@code
+   *     Vary}, and {@code Surrogate-Key} and {@code Cache-Tag} when the tagging function returned
+   *     valid tags
    */
   public Headers headers(OffloadRequest request) {
     requireNonNull(request, "request");
@@ -159,6 +187,9 @@ public final class CachePolicy {
    * Returns the tags for {@code request}, split into those written and those dropped; both empty
    * when the policy does not tag.
    *
+   * @param request the request
+   * @return the tags for {@code request}, split into those written and those dropped; both empty
+   *     when the policy does not tag
    * @throws NullPointerException if the tagging function returns null or a null tag
    */
   public Tags tags(OffloadRequest request) {
@@ -195,7 +226,12 @@ public final class CachePolicy {
   public record Tags(List<String> valid, List<String> dropped) {
     static final Tags NONE = new Tags(List.of(), List.of());
 
-    /** Copies the lists. */
+    /**
+     * Copies the lists.
+     *
+     * @param valid the valid
+     * @param dropped the dropped
+     */
     public Tags {
       valid = List.copyOf(valid);
       dropped = List.copyOf(dropped);
@@ -254,7 +290,11 @@ public final class CachePolicy {
 
     private Builder() {}
 
-    /** {@code public}: shared caches may store the response, even one to an authorized request. */
+    /**
+     * {@code public}: shared caches may store the response, even one to an authorized request.
+     *
+     * @return this builder
+     */
     public Builder publicCache() {
       visibility = Visibility.PUBLIC;
       return this;
@@ -263,6 +303,8 @@ public final class CachePolicy {
     /**
      * {@code private}: only the client's own cache may store it (a CDN must not). Replaces
      * {@link #publicCache()}.
+     *
+     * @return this builder
      */
     public Builder privateCache() {
       visibility = Visibility.PRIVATE;
@@ -272,6 +314,8 @@ public final class CachePolicy {
     /**
      * {@code max-age}: how long any cache may serve the response without asking again.
      *
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code value} is negative
      */
     public Builder maxAge(Duration value) {
@@ -283,6 +327,8 @@ public final class CachePolicy {
      * {@code s-maxage}: how long shared caches (the CDN) may serve it; overrides {@code max-age}
      * there.
      *
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code value} is negative
      */
     public Builder sMaxAge(Duration value) {
@@ -294,6 +340,8 @@ public final class CachePolicy {
      * {@code stale-while-revalidate} (RFC 5861): how long after it went stale a cache may still
      * serve it while it fetches a fresh copy in the background.
      *
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code value} is negative
      */
     public Builder staleWhileRevalidate(Duration value) {
@@ -305,6 +353,8 @@ public final class CachePolicy {
      * {@code stale-if-error} (RFC 5861): how long after it went stale a cache may serve it when
      * the host fails or answers 5xx.
      *
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code value} is negative
      */
     public Builder staleIfError(Duration value) {
@@ -312,13 +362,21 @@ public final class CachePolicy {
       return this;
     }
 
-    /** {@code immutable} (RFC 8246): the content never changes under this URL. */
+    /**
+     * {@code immutable} (RFC 8246): the content never changes under this URL.
+     *
+     * @return this builder
+     */
     public Builder immutable() {
       this.immutable = true;
       return this;
     }
 
-    /** {@code no-transform}: caches and proxies must not recompress or otherwise alter it. */
+    /**
+     * {@code no-transform}: caches and proxies must not recompress or otherwise alter it.
+     *
+     * @return this builder
+     */
     public Builder noTransform() {
       this.noTransform = true;
       return this;
@@ -328,6 +386,8 @@ public final class CachePolicy {
      * Adds field names to {@code Vary} ({@code vary("Accept-Encoding")}); each is written once,
      * in the order first given.
      *
+     * @param fieldNames the field names
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if a name is not a token
      */
     public Builder vary(String... fieldNames) {
@@ -352,6 +412,9 @@ public final class CachePolicy {
     /**
      * Tags each response with what {@code tagging} returns for its request, for purging by tag
      * ({@link CdnPurger#purgeTags}). Tags that are not tokens are dropped.
+     *
+     * @param tagging the tagging
+     * @return this builder
      */
     public Builder tags(Function<OffloadRequest, ? extends Collection<String>> tagging) {
       this.tags = requireNonNull(tagging, "tags");
@@ -361,8 +424,9 @@ public final class CachePolicy {
     /**
      * Returns the policy.
      *
+     * @return the policy
      * @throws IllegalArgumentException for {@code private} with {@code s-maxage}: shared caches
-     *     must not store a private response, so the directive could never apply
+     * must not store a private response, so the directive could never apply
      */
     public CachePolicy build() {
       if (visibility == Visibility.PRIVATE && sMaxAge != null) {

@@ -12,13 +12,19 @@ public final class CdnPurgeException extends RuntimeException {
 
   /** The status of the last response, or 0 when the last attempt got none (an I/O failure). */
   private final int status;
+  /** What kind of failure the last attempt was. */
   private final PurgeResult.Kind kind;
+  /** How many attempts were made. */
   private final int attempts;
 
   /**
    * Creates the exception.
    *
    * @param cause the last I/O failure, or null when the CDN answered with {@code status}
+   * @param message the message
+   * @param kind the kind
+   * @param attempts the attempts
+   * @param status the HTTP status code
    */
   public CdnPurgeException(String message, PurgeResult.Kind kind, int attempts, int status,
       Throwable cause) {
@@ -28,17 +34,29 @@ public final class CdnPurgeException extends RuntimeException {
     this.status = status;
   }
 
-  /** Returns what the purge was by. */
+  /**
+   * Returns what the purge was by.
+   *
+   * @return what the purge was by
+   */
   public PurgeResult.Kind kind() {
     return kind;
   }
 
-  /** Returns how many requests were sent. */
+  /**
+   * Returns how many requests were sent.
+   *
+   * @return how many requests were sent
+   */
   public int attempts() {
     return attempts;
   }
 
-  /** Returns the last response's status, 0 when the last attempt got no response. */
+  /**
+   * Returns the last response's status, 0 when the last attempt got no response.
+   *
+   * @return the last response's status, 0 when the last attempt got no response
+   */
   public int status() {
     return status;
   }

@@ -24,6 +24,8 @@ public interface CdnPurger {
   /**
    * Purges these absolute URLs.
    *
+   * @param urls the urls
+   * @return a future of the CDN's answer
    * @throws IllegalArgumentException if a URL is not absolute http(s) with a host
    */
   CompletableFuture<PurgeResult> purgeUrls(Collection<URI> urls);
@@ -31,8 +33,10 @@ public interface CdnPurger {
   /**
    * Purges everything tagged with any of these tags.
    *
+   * @param tags the tags
+   * @return a future of the CDN's answer
    * @throws IllegalArgumentException if a tag is not a token (a tag that {@link CachePolicy}
-   *     would not have written)
+   * would not have written)
    */
   CompletableFuture<PurgeResult> purgeTags(Collection<String> tags);
 }

@@ -76,6 +76,9 @@ public final class CdnRedirect implements CdnStrategy {
    * them, so use them only for a mapping that never changes), 302 (the default) or 307. 307 and
    * 308 keep the method, which does not matter for {@code GET}.
    *
+   * @param status the HTTP status code
+   * @return this redirect answering with {@code status}: 301 or 308 (permanent: browsers keep them,
+   *     so use them only for a mapping that never changes), 302 (the default) or 307
    * @throws IllegalArgumentException for another status, naming it
    */
   public CdnRedirect status(int status) {
@@ -86,7 +89,12 @@ public final class CdnRedirect implements CdnStrategy {
     return new CdnRedirect(label, base, prefix, status, manifest, cachePolicy);
   }
 
-  /** Returns this redirect sending logical paths that {@code manifest} has to their hashed path. */
+  /**
+   * Returns this redirect sending logical paths that {@code manifest} has to their hashed path.
+   *
+   * @param manifest the manifest
+   * @return this redirect sending logical paths that {@code manifest} has to their hashed path
+   */
   public CdnRedirect fingerprinted(AssetManifest manifest) {
     return new CdnRedirect(label, base, prefix, status, requireNonNull(manifest, "manifest"),
         cachePolicy);
@@ -96,13 +104,21 @@ public final class CdnRedirect implements CdnStrategy {
    * Returns this redirect with {@code policy}'s headers on the redirect response ({@code
    * Cache-Control}, {@code Vary}, tags); default {@link #DEFAULT_CACHE_POLICY}. {@code
    * CachePolicy.builder().build()} adds none.
+   *
+   * @param policy the policy
+   * @return this redirect with {@code policy}'s headers on the redirect response ({@code
+   *     Cache-Control}, {@code Vary}, tags); default {@link #DEFAULT_CACHE_POLICY}
    */
   public CdnRedirect cachePolicy(CachePolicy policy) {
     return new CdnRedirect(label, base, prefix, status, manifest,
         requireNonNull(policy, "cachePolicy"));
   }
 
-  /** Returns the base every {@code Location} starts with. */
+  /**
+   * Returns the base every {@code Location} starts with.
+   *
+   * @return the base every {@code Location} starts with
+   */
   public URI base() {
     return base;
   }

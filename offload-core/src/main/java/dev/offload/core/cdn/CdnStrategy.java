@@ -40,13 +40,15 @@ public interface CdnStrategy extends OffloadStrategy {
    * to set the status, a manifest of fingerprinted paths, and the redirect's caching.
    *
    * <pre>{@code
-   * .route(Route.get("/assets/**"), CdnStrategy.redirect(cdn).status(301).fingerprinted(manifest))
-   * }</pre>
-   *
-   * @param base an absolute http(s) URI with a host and no user info, query or fragment; a path
-   *     prefix is kept ({@code https://cdn.example.com/assets})
-   * @throws IllegalArgumentException for any other URI
-   */
+   /**
+    * route(Route.get("/assets/**"), CdnStrategy.redirect(cdn).status(301).fingerprinted(manifest))
+    * }</pre>
+    *
+    * @param base an absolute http(s) URI with a host and no user info, query or fragment; a path
+    * prefix is kept ({@code https://cdn.example.com/assets})
+    * @return the redirect strategy, to configure further
+    * @throws IllegalArgumentException for any other URI
+    */
   static CdnRedirect redirect(URI base) {
     return CdnRedirect.to("redirect", base);
   }
@@ -56,6 +58,9 @@ public interface CdnStrategy extends OffloadStrategy {
    * normalized path and query. Kept for existing code; explanations describe it as {@code
    * redirectTo}.
    *
+   * @param base the base
+   * @return {@link #redirect(URI) redirect(base)}: 302 to {@code base} + the request's normalized
+   *     path and query
    * @throws IllegalArgumentException for a base that {@link #redirect(URI)} refuses
    */
   static CdnRedirect redirectTo(URI base) {
@@ -70,10 +75,14 @@ public interface CdnStrategy extends OffloadStrategy {
    * and any tag that was dropped.
    *
    * <pre>{@code
-   * .route(Route.get("/docs/**"), CdnStrategy.cacheHeaders(CachePolicy.builder()
-   *     .publicCache().maxAge(Duration.ofMinutes(5)).sMaxAge(Duration.ofHours(1)).build()))
-   * }</pre>
-   */
+   /**
+    * route(Route.get("/docs/**"), CdnStrategy.cacheHeaders(CachePolicy.builder()
+    * .publicCache().maxAge(Duration.ofMinutes(5)).sMaxAge(Duration.ofHours(1)).build()))
+    * }</pre>
+    *
+    * @param policy the policy
+    * @return the strategy
+    */
   static CdnStrategy cacheHeaders(CachePolicy policy) {
     requireNonNull(policy, "policy");
     return new CdnStrategy() {
@@ -102,7 +111,12 @@ public interface CdnStrategy extends OffloadStrategy {
     };
   }
 
-  /** Returns a strategy that answers every request it gets with {@code response}, from memory. */
+  /**
+   * Returns a strategy that answers every request it gets with {@code response}, from memory.
+   *
+   * @param response the response
+   * @return a strategy that answers every request it gets with {@code response}, from memory
+   */
   static CdnStrategy serve(CachedResponse response) {
     requireNonNull(response, "response");
     return new CdnStrategy() {
@@ -125,9 +139,13 @@ public interface CdnStrategy extends OffloadStrategy {
    *
    * <pre>{@code
    * .route(Route.get("/img/**"), CdnStrategy.edgeCache(cache).from(staticBackend))
-   * .route(Route.get("/static/**"), CdnStrategy.edgeCache(cache))
-   * }</pre>
-   */
+   /**
+    * route(Route.get("/static/**"), CdnStrategy.edgeCache(cache))
+    * }</pre>
+    *
+    * @param cache the cache
+    * @return the strategy
+    */
   static EdgeCacheStrategy edgeCache(EdgeCache cache) {
     return EdgeCacheStrategy.of(cache);
   }

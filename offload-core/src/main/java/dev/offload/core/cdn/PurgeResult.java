@@ -27,13 +27,24 @@ public record PurgeResult(Kind kind, List<String> items, int attempts, int statu
       this.tag = tag;
     }
 
-    /** Returns the lower-case name used in metrics and messages. */
+    /**
+     * Returns the lower-case name used in metrics and messages.
+     *
+     * @return the lower-case name used in metrics and messages
+     */
     public String tag() {
       return tag;
     }
   }
 
-  /** Checks and copies the values. */
+  /**
+   * Checks and copies the values.
+   *
+   * @param kind the kind
+   * @param items the items
+   * @param attempts the attempts
+   * @param status the HTTP status code
+   */
   public PurgeResult {
     requireNonNull(kind, "kind");
     items = List.copyOf(requireNonNull(items, "items"));

@@ -19,8 +19,11 @@ public interface UrlRewriter {
    * Returns the absolute URL for {@code logicalPath} (decoded text, such as {@code
    * /assets/app.css}), percent-encoded.
    *
+   * @param logicalPath the logical path
+   * @return the absolute URL for {@code logicalPath} (decoded text, such as {@code
+   *     /assets/app.css}), percent-encoded
    * @throws IllegalArgumentException if {@code logicalPath} is not a valid asset path (see
-   *     {@link AssetManifest})
+   * {@link AssetManifest})
    */
   String url(String logicalPath);
 }

@@ -53,19 +53,32 @@ public final class BackendLoad {
     }
   }
 
-  /** Returns the load state of {@code backend}, the same object for the same backend. */
+  /**
+   * Returns the load state of {@code backend}, the same object for the same backend.
+   *
+   * @param backend the backend
+   * @return the load state of {@code backend}, the same object for the same backend
+   */
   public static BackendLoad of(Backend backend) {
     requireNonNull(backend, "backend");
     BackendLoad load = LOADS.get(backend);
     return load != null ? load : LOADS.computeIfAbsent(backend, BackendLoad::new);
   }
 
-  /** Returns the backend. */
+  /**
+   * Returns the backend.
+   *
+   * @return the backend
+   */
   public Backend backend() {
     return backend;
   }
 
-  /** Returns each instance's load, in the backend's order. */
+  /**
+   * Returns each instance's load, in the backend's order.
+   *
+   * @return each instance's load, in the backend's order
+   */
   public List<InstanceLoad> instances() {
     return List.of(instances);
   }
@@ -73,6 +86,8 @@ public final class BackendLoad {
   /**
    * Returns the load of the instance at {@code index} in {@link Backend#instances()}.
    *
+   * @param index the index
+   * @return the load of the instance at {@code index} in {@link Backend#instances()}
    * @throws IndexOutOfBoundsException naming the backend if there is no such instance
    */
   public InstanceLoad instance(int index) {
@@ -86,6 +101,8 @@ public final class BackendLoad {
   /**
    * Returns the load of {@code uri}.
    *
+   * @param uri one of the backend's instances
+   * @return the load of {@code uri}
    * @throws IllegalArgumentException if it is not one of the backend's instances
    */
   public InstanceLoad instance(URI uri) {
@@ -99,7 +116,11 @@ public final class BackendLoad {
         uri + " is not an instance of backend " + backend.name() + " " + backend.instances());
   }
 
-  /** Returns the requests in flight on all instances. */
+  /**
+   * Returns the requests in flight on all instances.
+   *
+   * @return the requests in flight on all instances
+   */
   public long inFlight() {
     long sum = 0;
     for (InstanceLoad instance : instances) {
@@ -108,7 +129,12 @@ public final class BackendLoad {
     return sum;
   }
 
-  /** Returns every instance's load now, {@code nowNanos} from the router's ticker. */
+  /**
+   * Returns every instance's load now, {@code nowNanos} from the router's ticker.
+   *
+   * @param nowNanos the now nanos
+   * @return every instance's load now, {@code nowNanos} from the router's ticker
+   */
   public List<LoadSnapshot> snapshot(long nowNanos) {
     List<LoadSnapshot> snapshots = new ArrayList<>(instances.length);
     for (InstanceLoad instance : instances) {
@@ -121,6 +147,9 @@ public final class BackendLoad {
    * Decides to forward to the least-loaded instance (fewest in flight; ties go round-robin) and
    * takes its in-flight slot. While explaining, notes each instance's in-flight count and takes
    * nothing.
+   *
+   * @param context the decision context
+   * @return the forward decision
    */
   public Decision.Forward forward(DecisionContext context) {
     requireNonNull(context, "context");
@@ -144,6 +173,9 @@ public final class BackendLoad {
    * Decides to forward to {@code instance} and takes its in-flight slot (nothing while
    * explaining).
    *
+   * @param instance the instance
+   * @param context the decision context
+   * @return the forward decision
    * @throws IllegalArgumentException if it is not one of the backend's instances
    */
   public Decision.Forward forward(URI instance, DecisionContext context) {

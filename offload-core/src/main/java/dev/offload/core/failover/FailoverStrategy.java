@@ -6,6 +6,7 @@ import dev.offload.core.Backend;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionContext;
 import dev.offload.core.OffloadRequest;
+import java.util.List;
 import dev.offload.core.OffloadStrategy;
 
 /**
@@ -32,6 +33,10 @@ public interface FailoverStrategy extends OffloadStrategy {
   /**
    * Returns a strategy that forwards every request to {@code backend}'s least-loaded instance
    * (fewest in flight, ties round-robin), with no failover.
+   *
+   * @param backend the backend
+   * @return a strategy that forwards every request to {@code backend}'s least-loaded instance
+   *     (fewest in flight, ties round-robin), with no failover
    */
   static FailoverStrategy to(Backend backend) {
     BackendLoad load = BackendLoad.of(requireNonNull(backend, "backend"));
@@ -44,6 +49,11 @@ public interface FailoverStrategy extends OffloadStrategy {
       @Override
       public String describe() {
         return "FailoverStrategy.to(" + backend.name() + ")";
+      }
+
+      @Override
+      public List<Backend> backends() {
+        return List.of(backend);
       }
     };
   }

@@ -32,12 +32,20 @@ public final class InstanceLoad {
         BackendLoad.WINDOW.toNanos() / BackendLoad.WINDOW_SLOTS);
   }
 
-  /** Returns the instance's base URI. */
+  /**
+   * Returns the instance's base URI.
+   *
+   * @return the instance's base URI
+   */
   public URI uri() {
     return uri;
   }
 
-  /** Returns the number of decisions forwarded here whose handles are not completed yet. */
+  /**
+   * Returns the number of decisions forwarded here whose handles are not completed yet.
+   *
+   * @return the number of decisions forwarded here whose handles are not completed yet
+   */
   public long inFlight() {
     return inFlight.sum();
   }
@@ -45,6 +53,9 @@ public final class InstanceLoad {
   /**
    * Takes an in-flight slot and returns the handle that gives it back when completed and records
    * its completion (at the time it completes, on {@code ticker}).
+   *
+   * @param ticker the clock
+   * @return this handle
    */
   public DecisionHandle acquire(Ticker ticker) {
     requireNonNull(ticker, "ticker");
@@ -77,12 +88,18 @@ public final class InstanceLoad {
    * check, a test feeding load): it changes the window, not the in-flight count.
    *
    * @param nowNanos when it completed, on the router's ticker
+   * @param completion the completion
    */
   public void record(Completion completion, long nowNanos) {
     window.record(requireNonNull(completion, "completion"), nowNanos);
   }
 
-  /** Returns the load now, {@code nowNanos} read from the router's ticker. */
+  /**
+   * Returns the load now, {@code nowNanos} read from the router's ticker.
+   *
+   * @param nowNanos the now nanos
+   * @return the load now, {@code nowNanos} read from the router's ticker
+   */
   public LoadSnapshot snapshot(long nowNanos) {
     LatencyWindow.Totals totals = window.totals(nowNanos);
     return new LoadSnapshot(uri, inFlight(), totals.requests(), totals.failures(),

@@ -58,7 +58,12 @@ public final class ApiKeyAuthenticator implements Authenticator {
     this.challenge = "ApiKey realm=\"" + b.realm + "\", " + where;
   }
 
-  /** Returns a builder for keys in the header {@code name}, e.g. {@value #DEFAULT_HEADER}. */
+  /**
+   * Returns a builder for keys in the header {@code name}, e.g. {@value #DEFAULT_HEADER}.
+   *
+   * @param name the name
+   * @return a builder for keys in the header {@code name}, e.g
+   */
   public static Builder inHeader(String name) {
     requireNonNull(name, "name");
     if (!HttpSyntax.isToken(name)) {
@@ -70,6 +75,9 @@ public final class ApiKeyAuthenticator implements Authenticator {
   /**
    * Returns a builder for keys in the query parameter {@code name}. Keys in URLs end up in
    * access logs and browser history: prefer a header.
+   *
+   * @param name the name
+   * @return a builder for keys in the query parameter {@code name}
    */
   public static Builder inQueryParameter(String name) {
     requireNonNull(name, "name");
@@ -79,7 +87,12 @@ public final class ApiKeyAuthenticator implements Authenticator {
     return new Builder(null, name);
   }
 
-  /** Returns the SHA-256 digest of {@code key} (UTF-8), hex-encoded: what {@code keyDigest} takes. */
+  /**
+   * Returns the SHA-256 digest of {@code key} (UTF-8), hex-encoded: what {@code keyDigest} takes.
+   *
+   * @param key the key
+   * @return the SHA-256 digest of {@code key} (UTF-8), hex-encoded: what {@code keyDigest} takes
+   */
   public static String digestOf(String key) {
     return Hashing.sha256().hashString(requireNonNull(key, "key"), StandardCharsets.UTF_8)
         .toString();
@@ -144,8 +157,11 @@ public final class ApiKeyAuthenticator implements Authenticator {
     /**
      * Accepts {@code key} as {@code identity}; only its SHA-256 digest is kept.
      *
+     * @param key the key
+     * @param identity the identity
+     * @return this builder
      * @throws IllegalArgumentException if {@code key} is empty, or the same key was added before
-     *     (the message does not show the key)
+     * (the message does not show the key)
      */
     public Builder key(String key, Identity identity) {
       requireNonNull(key, "key");
@@ -159,8 +175,11 @@ public final class ApiKeyAuthenticator implements Authenticator {
      * Accepts the key whose SHA-256 digest is {@code sha256Hex} (see {@link #digestOf}) as
      * {@code identity}, so that configuration need not hold the key itself.
      *
+     * @param sha256Hex the sha256 hex
+     * @param identity the identity
+     * @return this builder
      * @throws IllegalArgumentException if {@code sha256Hex} is not 64 hex digits, or was added
-     *     before
+     * before
      */
     public Builder keyDigest(String sha256Hex, Identity identity) {
       requireNonNull(sha256Hex, "sha256Hex");
@@ -175,6 +194,8 @@ public final class ApiKeyAuthenticator implements Authenticator {
     /**
      * Sets the realm of the challenge (default {@value #DEFAULT_REALM}).
      *
+     * @param realm the realm
+     * @return this builder
      * @throws IllegalArgumentException if {@code realm} holds a quote, backslash or control
      */
     public Builder realm(String realm) {
@@ -203,6 +224,7 @@ public final class ApiKeyAuthenticator implements Authenticator {
     /**
      * Returns the authenticator.
      *
+     * @return the authenticator
      * @throws IllegalStateException if no key was added
      */
     public ApiKeyAuthenticator build() {

@@ -22,7 +22,11 @@ import static java.util.Objects.requireNonNull;
 public sealed interface AuthResult {
   /** The caller is {@code identity}. */
   record Authenticated(Identity identity) implements AuthResult {
-    /** Checks the identity is not null. */
+    /**
+     * Checks the identity is not null.
+     *
+     * @param identity the identity
+     */
     public Authenticated {
       requireNonNull(identity, "identity");
     }
@@ -34,7 +38,11 @@ public sealed interface AuthResult {
    * @param challenge the challenge, e.g. {@code Bearer realm="api"}
    */
   record Missing(String challenge) implements AuthResult {
-    /** Checks the challenge is not blank. */
+    /**
+     * Checks the challenge is not blank.
+     *
+     * @param challenge the challenge
+     */
     public Missing {
       requireNonNull(challenge, "challenge");
       if (challenge.isBlank()) {
@@ -48,7 +56,13 @@ public sealed interface AuthResult {
    * or 400 for a malformed request) with a short reason and, on 401, the challenge.
    */
   record Invalid(int status, String reason, String challenge) implements AuthResult {
-    /** Checks the status is 400 or 401. */
+    /**
+     * Checks the status is 400 or 401.
+     *
+     * @param status the HTTP status code
+     * @param reason the reason, for the problem body
+     * @param challenge the challenge
+     */
     public Invalid {
       requireNonNull(reason, "reason");
       requireNonNull(challenge, "challenge");
@@ -60,33 +74,63 @@ public sealed interface AuthResult {
 
   /** The caller is known but may not do this; answered 403. */
   record Forbidden(String reason) implements AuthResult {
-    /** Checks the reason is not null. */
+    /**
+     * Checks the reason is not null.
+     *
+     * @param reason the reason, for the problem body
+     */
     public Forbidden {
       requireNonNull(reason, "reason");
     }
   }
 
-  /** Returns an authenticated result. */
+  /**
+   * Returns an authenticated result.
+   *
+   * @param identity the identity
+   * @return an authenticated result
+   */
   static AuthResult authenticated(Identity identity) {
     return new Authenticated(identity);
   }
 
-  /** Returns a missing-credential result with {@code challenge}. */
+  /**
+   * Returns a missing-credential result with {@code challenge}.
+   *
+   * @param challenge the challenge
+   * @return a missing-credential result with {@code challenge}
+   */
   static AuthResult missing(String challenge) {
     return new Missing(challenge);
   }
 
-  /** Returns an invalid-credential result (401) with {@code reason} and {@code challenge}. */
+  /**
+   * Returns an invalid-credential result (401) with {@code reason} and {@code challenge}.
+   *
+   * @param reason the reason, for the problem body
+   * @param challenge the challenge
+   * @return an invalid-credential result (401) with {@code reason} and {@code challenge}
+   */
   static AuthResult invalid(String reason, String challenge) {
     return new Invalid(401, reason, challenge);
   }
 
-  /** Returns a malformed-request result (400), e.g. a repeated credential header. */
+  /**
+   * Returns a malformed-request result (400), e.g. a repeated credential header.
+   *
+   * @param reason the reason, for the problem body
+   * @return a malformed-request result (400), e.g
+   */
   static AuthResult malformed(String reason) {
     return new Invalid(400, reason, "");
   }
 
-  /** Returns a forbidden result (403). */
+  /**
+   * Returns a forbidden result (403).
+   *
+   * @param reason the reason, for the problem body
+   * @return a forbidden result (403)
+   */
   static AuthResult forbidden(String reason) {
     return new Forbidden(reason);
   }

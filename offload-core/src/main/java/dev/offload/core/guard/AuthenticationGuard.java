@@ -71,12 +71,22 @@ public final class AuthenticationGuard implements Guard {
     this.registry = b.registry;
   }
 
-  /** Returns a builder of a guard that authenticates with {@code authenticator}. */
+  /**
+   * Returns a builder of a guard that authenticates with {@code authenticator}.
+   *
+   * @param authenticator the authenticator
+   * @return a builder of a guard that authenticates with {@code authenticator}
+   */
   public static Builder builder(Authenticator authenticator) {
     return new Builder(requireNonNull(authenticator, "authenticator"));
   }
 
-  /** Returns a guard with the default identity headers and no scope rules. */
+  /**
+   * Returns a guard with the default identity headers and no scope rules.
+   *
+   * @param authenticator the authenticator
+   * @return a guard with the default identity headers and no scope rules
+   */
   public static AuthenticationGuard of(Authenticator authenticator) {
     return builder(authenticator).build();
   }
@@ -125,12 +135,20 @@ public final class AuthenticationGuard implements Guard {
     return verdict;
   }
 
-  /** Returns the header that carries the subject to the backend. */
+  /**
+   * Returns the header that carries the subject to the backend.
+   *
+   * @return the header that carries the subject to the backend
+   */
   public String subjectHeader() {
     return subjectHeader;
   }
 
-  /** Returns the header that carries the scopes to the backend. */
+  /**
+   * Returns the header that carries the scopes to the backend.
+   *
+   * @return the header that carries the scopes to the backend
+   */
   public String scopesHeader() {
     return scopesHeader;
   }
@@ -168,6 +186,8 @@ public final class AuthenticationGuard implements Guard {
      * Sets the header that carries the subject to the backend (default {@value
      * #DEFAULT_SUBJECT_HEADER}).
      *
+     * @param name the name
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is not a header name without {@code _}
      */
     public Builder subjectHeader(String name) {
@@ -179,6 +199,8 @@ public final class AuthenticationGuard implements Guard {
      * Sets the header that carries the scopes to the backend (default {@value
      * #DEFAULT_SCOPES_HEADER}).
      *
+     * @param name the name
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is not a header name without {@code _}
      */
     public Builder scopesHeader(String name) {
@@ -190,6 +212,9 @@ public final class AuthenticationGuard implements Guard {
      * Requires, for requests matching {@code route}, that the identity hold all of {@code
      * scopes}: 403 otherwise. Rules add up; use {@link Route#any()} for every request.
      *
+     * @param route the route
+     * @param scopes the scopes
+     * @return this builder
      * @throws IllegalArgumentException if no scope is given or one is blank
      */
     public Builder requireScopes(Route route, String... scopes) {
@@ -210,7 +235,12 @@ public final class AuthenticationGuard implements Guard {
       return this;
     }
 
-    /** Counts verdicts in {@code offload.guard.decisions} on {@code registry}. */
+    /**
+     * Counts verdicts in {@code offload.guard.decisions} on {@code registry}.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
       return this;
@@ -219,6 +249,7 @@ public final class AuthenticationGuard implements Guard {
     /**
      * Returns the guard.
      *
+     * @return the guard
      * @throws IllegalStateException if the subject and scopes headers are the same
      */
     public AuthenticationGuard build() {

@@ -19,6 +19,12 @@ import dev.offload.core.OffloadRequest;
  */
 @FunctionalInterface
 public interface Authenticator {
-  /** Returns what the request's credentials establish; never null. */
+  /**
+   * Returns what the request's credentials establish; never null.
+   *
+   * @param request the request
+   * @param context the decision context
+   * @return what the request's credentials establish; never null
+   */
   AuthResult authenticate(OffloadRequest request, DecisionContext context);
 }

@@ -44,6 +44,9 @@ public final class Identity {
   /**
    * Returns an identity without claims.
    *
+   * @param subject the subject
+   * @param scopes the scopes
+   * @return an identity without claims
    * @throws IllegalArgumentException if {@code subject} is blank
    */
   public static Identity of(String subject, Set<String> scopes) {
@@ -53,9 +56,13 @@ public final class Identity {
   /**
    * Returns an identity; the collections are copied (in their iteration order).
    *
+   * @param subject the subject
+   * @param scopes the scopes
+   * @param claims the claims
+   * @return an identity; the collections are copied (in their iteration order)
    * @throws IllegalArgumentException if {@code subject} is blank or holds a control character
-   *     (it is sent to backends in a header), or a scope is blank or holds
-   *     whitespace or a comma (scopes are sent to backends space-separated)
+   * (it is sent to backends in a header), or a scope is blank or holds
+   * whitespace or a comma (scopes are sent to backends space-separated)
    */
   public static Identity of(String subject, Set<String> scopes, Map<String, ?> claims) {
     requireNonNull(subject, "subject");
@@ -75,22 +82,39 @@ public final class Identity {
         Collections.unmodifiableMap(new LinkedHashMap<>(claims)));
   }
 
-  /** Returns the subject (a user or client id). */
+  /**
+   * Returns the subject (a user or client id).
+   *
+   * @return the subject (a user or client id)
+   */
   public String subject() {
     return subject;
   }
 
-  /** Returns the scopes or roles, in the order given. */
+  /**
+   * Returns the scopes or roles, in the order given.
+   *
+   * @return the scopes or roles, in the order given
+   */
   public Set<String> scopes() {
     return scopes;
   }
 
-  /** Returns whether this identity holds every one of {@code required}. */
+  /**
+   * Returns whether this identity holds every one of {@code required}.
+   *
+   * @param required the required
+   * @return whether this identity holds every one of {@code required}
+   */
   public boolean hasScopes(Set<String> required) {
     return scopes.containsAll(requireNonNull(required, "required"));
   }
 
-  /** Returns the claims it was authenticated with; empty when there were none. */
+  /**
+   * Returns the claims it was authenticated with; empty when there were none.
+   *
+   * @return the claims it was authenticated with; empty when there were none
+   */
   public Map<String, Object> claims() {
     return claims;
   }

@@ -65,17 +65,30 @@ public final class IpRules implements Guard {
     this.description = (allowList ? "IpRules(allow only " : "IpRules(deny ") + b.networks + ")";
   }
 
-  /** Returns a builder of rules that admit only the networks added, and deny everything else. */
+  /**
+   * Returns a builder of rules that admit only the networks added, and deny everything else.
+   *
+   * @return a builder of rules that admit only the networks added, and deny everything else
+   */
   public static Builder allowList() {
     return new Builder(true);
   }
 
-  /** Returns a builder of rules that deny the networks added, and admit everything else. */
+  /**
+   * Returns a builder of rules that deny the networks added, and admit everything else.
+   *
+   * @return a builder of rules that deny the networks added, and admit everything else
+   */
   public static Builder denyList() {
     return new Builder(false);
   }
 
-  /** Returns whether {@code address} is in one of the networks listed. */
+  /**
+   * Returns whether {@code address} is in one of the networks listed.
+   *
+   * @param address the address
+   * @return whether {@code address} is in one of the networks listed
+   */
   public boolean lists(InetAddress address) {
     requireNonNull(address, "address");
     for (Cidr network : networks) {
@@ -132,8 +145,10 @@ public final class IpRules implements Guard {
      * ({@code 192.0.2.7}, {@code ::1}). {@code 0.0.0.0/0} is every IPv4 address, {@code ::/0}
      * every IPv6 one.
      *
+     * @param cidr the cidr
+     * @return this builder
      * @throws IllegalArgumentException if {@code cidr} is not an IP literal with an optional
-     *     prefix length, or has bits set after the prefix ({@code 10.0.0.1/8})
+     * prefix length, or has bits set after the prefix ({@code 10.0.0.1/8})
      */
     public Builder add(String cidr) {
       networks.add(Cidr.parse(requireNonNull(cidr, "cidr")));
@@ -143,6 +158,8 @@ public final class IpRules implements Guard {
     /**
      * Adds every network of {@code cidrs}.
      *
+     * @param cidrs the cidrs
+     * @return this builder
      * @throws IllegalArgumentException as {@link #add}
      */
     public Builder addAll(Iterable<String> cidrs) {
@@ -156,6 +173,8 @@ public final class IpRules implements Guard {
     /**
      * Sets the name in metrics ({@code guard} tag); default {@value #DEFAULT_NAME}.
      *
+     * @param name the name
+     * @return this builder
      * @throws IllegalArgumentException if blank
      */
     public Builder name(String name) {
@@ -163,7 +182,12 @@ public final class IpRules implements Guard {
       return this;
     }
 
-    /** Counts {@code offload.guard.decisions} ({@code admitted}, {@code denied}). */
+    /**
+     * Counts {@code offload.guard.decisions} ({@code admitted}, {@code denied}).
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
       return this;
@@ -172,6 +196,8 @@ public final class IpRules implements Guard {
     /**
      * Returns the rules. An empty allow list denies everyone; an empty deny list admits
      * everyone.
+     *
+     * @return the rules
      */
     public IpRules build() {
       return new IpRules(this);

@@ -107,7 +107,12 @@ public final class JwtAuthenticator implements Authenticator {
     processor.setJWTClaimsSetVerifier((claims, context) -> {}); // checked below, on our clock
   }
 
-  /** Returns a builder of an authenticator that verifies with the keys of {@code keys}. */
+  /**
+   * Returns a builder of an authenticator that verifies with the keys of {@code keys}.
+   *
+   * @param keys the keys
+   * @return a builder of an authenticator that verifies with the keys of {@code keys}
+   */
   public static Builder builder(JwkSetSource keys) {
     return new Builder(requireNonNull(keys, "keys"));
   }
@@ -233,6 +238,8 @@ public final class JwtAuthenticator implements Authenticator {
      * Sets the accepted JWS algorithms, e.g. {@code RS256}, {@code ES256}, {@code HS256}; only
      * these are accepted. Required.
      *
+     * @param names the names
+     * @return this builder
      * @throws IllegalArgumentException if one is {@code none} or not a JWS signature algorithm
      */
     public Builder algorithms(String... names) {
@@ -250,13 +257,23 @@ public final class JwtAuthenticator implements Authenticator {
       return this;
     }
 
-    /** Requires the {@code iss} claim to equal {@code issuer}. Default: not checked. */
+    /**
+     * Requires the {@code iss} claim to equal {@code issuer}. Default: not checked.
+     *
+     * @param issuer the issuer
+     * @return this builder
+     */
     public Builder issuer(String issuer) {
       this.issuer = Settings.notBlank("issuer", issuer);
       return this;
     }
 
-    /** Requires the {@code aud} claim to contain {@code audience}. Default: not checked. */
+    /**
+     * Requires the {@code aud} claim to contain {@code audience}. Default: not checked.
+     *
+     * @param audience the audience
+     * @return this builder
+     */
     public Builder audience(String audience) {
       this.audience = Settings.notBlank("audience", audience);
       return this;
@@ -266,6 +283,8 @@ public final class JwtAuthenticator implements Authenticator {
      * Sets the clock skew tolerated on {@code exp} and {@code nbf} (default {@link
      * #DEFAULT_CLOCK_SKEW}).
      *
+     * @param skew the clock skew tolerated
+     * @return this builder
      * @throws IllegalArgumentException if negative or above {@link #MAX_CLOCK_SKEW}
      */
     public Builder clockSkew(Duration skew) {
@@ -278,13 +297,23 @@ public final class JwtAuthenticator implements Authenticator {
       return this;
     }
 
-    /** Sets the wall clock for {@code exp} and {@code nbf} (default {@link Clock#systemUTC()}). */
+    /**
+     * Sets the wall clock for {@code exp} and {@code nbf} (default {@link Clock#systemUTC()}).
+     *
+     * @param clock the clock
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = requireNonNull(clock, "clock");
       return this;
     }
 
-    /** Sets the claim holding the scopes or roles (default {@value #DEFAULT_SCOPES_CLAIM}). */
+    /**
+     * Sets the claim holding the scopes or roles (default {@value #DEFAULT_SCOPES_CLAIM}).
+     *
+     * @param claim the claim
+     * @return this builder
+     */
     public Builder scopesClaim(String claim) {
       this.scopesClaim = Settings.notBlank("scopesClaim", claim);
       return this;
@@ -293,6 +322,8 @@ public final class JwtAuthenticator implements Authenticator {
     /**
      * Sets the realm of the challenge (default {@value #DEFAULT_REALM}).
      *
+     * @param realm the realm
+     * @return this builder
      * @throws IllegalArgumentException if {@code realm} holds a quote, backslash or control
      */
     public Builder realm(String realm) {
@@ -308,6 +339,7 @@ public final class JwtAuthenticator implements Authenticator {
     /**
      * Returns the authenticator.
      *
+     * @return the authenticator
      * @throws IllegalStateException if no algorithm was set
      */
     public JwtAuthenticator build() {

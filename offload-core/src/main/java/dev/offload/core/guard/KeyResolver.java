@@ -31,13 +31,20 @@ import java.util.List;
  */
 @FunctionalInterface
 public interface KeyResolver {
-  /** Returns the key of {@code request}, or null when it has none. */
+  /**
+   * Returns the key of {@code request}, or null when it has none.
+   *
+   * @param request the request
+   * @return the key of {@code request}, or null when it has none
+   */
   String resolve(OffloadRequest request);
 
   /**
    * The client's address, as {@link OffloadRequest#clientAddress()} has it: behind trusted
    * proxies the executor already resolved it from the forwarding chain, so a forged
    * {@code X-Forwarded-For} from an untrusted peer never changes it. Never null.
+   *
+   * @return the key resolver
    */
   static KeyResolver clientAddress() {
     return request -> addressKey(request.clientAddress());
@@ -58,6 +65,8 @@ public interface KeyResolver {
    * The value of the header field {@code name}, read through {@link CredentialHeader}: null when
    * the request carries none or repeats it, so a client cannot pick which value is counted.
    *
+   * @param name the name
+   * @return the key resolver
    * @throws IllegalArgumentException if {@code name} is blank
    */
   static KeyResolver header(String name) {
@@ -70,6 +79,9 @@ public interface KeyResolver {
    * {@code name} when {@code route} matches the request, else null: one bucket shared by every
    * request to that route (combine with {@link #and} for per-client buckets on a route).
    *
+   * @param name the name
+   * @param route the route
+   * @return the key resolver
    * @throws IllegalArgumentException if {@code name} is blank
    */
   static KeyResolver route(String name, Route route) {
@@ -85,6 +97,9 @@ public interface KeyResolver {
   /**
    * The attribute {@code key} as a string, e.g. the user an authentication guard added before
    * this one (guards run in order); null when absent.
+   *
+   * @param key the key
+   * @return the key resolver
    */
   static KeyResolver attribute(AttributeKey<?> key) {
     requireNonNull(key, "key");
@@ -92,7 +107,12 @@ public interface KeyResolver {
     return request -> request.attribute(key).map(v -> prefix + v).orElse(null);
   }
 
-  /** One key for every request: a global limit. */
+  /**
+   * One key for every request: a global limit.
+   *
+   * @param key the key
+   * @return the key resolver
+   */
   static KeyResolver constant(String key) {
     requireNonNull(key, "key");
     String constant = "constant:" + key;
@@ -102,6 +122,9 @@ public interface KeyResolver {
   /**
    * A key made of every part's key; null when any part is null. Parts are joined unambiguously
    * (each part's length is part of the key).
+   *
+   * @param parts the parts
+   * @return the key resolver
    */
   static KeyResolver allOf(KeyResolver... parts) {
     requireNonNull(parts, "parts");
@@ -123,12 +146,22 @@ public interface KeyResolver {
     };
   }
 
-  /** This key combined with {@code other}'s, see {@link #allOf(KeyResolver...)}. */
+  /**
+   * This key combined with {@code other}'s, see {@link #allOf(KeyResolver...)}.
+   *
+   * @param other the other
+   * @return the key resolver
+   */
   default KeyResolver and(KeyResolver other) {
     return allOf(this, requireNonNull(other, "other"));
   }
 
-  /** This key, or {@code other}'s when this has none. */
+  /**
+   * This key, or {@code other}'s when this has none.
+   *
+   * @param other the other
+   * @return the key resolver
+   */
   default KeyResolver orElse(KeyResolver other) {
     requireNonNull(other, "other");
     return request -> {

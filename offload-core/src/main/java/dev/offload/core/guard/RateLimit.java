@@ -167,7 +167,11 @@ public final class RateLimit implements Guard {
     return GuardMetrics.decisions(registry, name, result);
   }
 
-  /** Returns a builder. */
+  /**
+   * Returns a builder.
+   *
+   * @return a builder
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -328,17 +332,29 @@ public final class RateLimit implements Guard {
     }
   }
 
-  /** Returns the number of keys that have buckets now (an estimate, as Caffeine's). */
+  /**
+   * Returns the number of keys that have buckets now (an estimate, as Caffeine's).
+   *
+   * @return the number of keys that have buckets now (an estimate, as Caffeine's)
+   */
   public long estimatedBuckets() {
     return buckets.estimatedSize();
   }
 
-  /** Returns how many buckets were evicted at {@link Builder#maxBuckets}, since built. */
+  /**
+   * Returns how many buckets were evicted at {@link Builder#maxBuckets}, since built.
+   *
+   * @return how many buckets were evicted at {@link Builder#maxBuckets}, since built
+   */
   public long evictedBuckets() {
     return evicted.sum();
   }
 
-  /** Returns this guard's name, as in its metrics. */
+  /**
+   * Returns this guard's name, as in its metrics.
+   *
+   * @return this guard's name, as in its metrics
+   */
   public String name() {
     return name;
   }
@@ -395,6 +411,8 @@ public final class RateLimit implements Guard {
      * Sets the name in metrics ({@code guard} tag) and explanations; use the name you give the
      * router for this guard. Default {@value #DEFAULT_NAME}.
      *
+     * @param name the name
+     * @return this builder
      * @throws IllegalArgumentException if blank
      */
     public Builder name(String name) {
@@ -405,6 +423,8 @@ public final class RateLimit implements Guard {
     /**
      * Adds a policy; a request needs a token from every one.
      *
+     * @param policy the policy
+     * @return this builder
      * @throws IllegalArgumentException if a policy with the same name was added
      */
     public Builder limit(RateLimitPolicy policy) {
@@ -418,7 +438,12 @@ public final class RateLimit implements Guard {
       return this;
     }
 
-    /** Sets what requests are counted against (default {@link KeyResolver#clientAddress()}). */
+    /**
+     * Sets what requests are counted against (default {@link KeyResolver#clientAddress()}).
+     *
+     * @param key the key
+     * @return this builder
+     */
     public Builder key(KeyResolver key) {
       this.key = requireNonNull(key, "key");
       return this;
@@ -428,31 +453,54 @@ public final class RateLimit implements Guard {
      * Sets the tokens a request takes (default 1). A cost of 0 admits without taking any; a
      * negative cost fails the guard (the router answers 500). A cost above a policy's burst is
      * never admitted.
+     *
+     * @param cost the cost
+     * @return this builder
      */
     public Builder cost(ToLongFunction<OffloadRequest> cost) {
       this.cost = requireNonNull(cost, "cost");
       return this;
     }
 
-    /** Limits only requests that {@code route} takes; others pass untouched. */
+    /**
+     * Limits only requests that {@code route} takes; others pass untouched.
+     *
+     * @param route the route
+     * @return this builder
+     */
     public Builder appliesTo(Route route) {
       requireNonNull(route, "route");
       return appliesWhen(route::matches);
     }
 
-    /** Limits only requests for which {@code when} holds; others pass untouched. */
+    /**
+     * Limits only requests for which {@code when} holds; others pass untouched.
+     *
+     * @param when which requests the limit applies to
+     * @return this builder
+     */
     public Builder appliesWhen(Predicate<OffloadRequest> when) {
       this.scope = requireNonNull(when, "when");
       return this;
     }
 
-    /** Counts but never enforces: over-limit requests are admitted (default off). */
+    /**
+     * Counts but never enforces: over-limit requests are admitted (default off).
+     *
+     * @param shadow the shadow
+     * @return this builder
+     */
     public Builder shadow(boolean shadow) {
       this.shadow = shadow;
       return this;
     }
 
-    /** Whether admitted responses carry {@code RateLimit} fields (default on). */
+    /**
+     * Whether admitted responses carry {@code RateLimit} fields (default on).
+     *
+     * @param enabled whether it is on
+     * @return whether admitted responses carry {@code RateLimit} fields (default on)
+     */
     public Builder responseHeaders(boolean enabled) {
       this.responseHeaders = enabled;
       return this;
@@ -462,6 +510,8 @@ public final class RateLimit implements Guard {
      * Sets the most keys with buckets (default {@value #DEFAULT_MAX_BUCKETS}); at the cap a bucket
      * is evicted and its key starts with full buckets.
      *
+     * @param maxBuckets the max buckets
+     * @return this builder
      * @throws IllegalArgumentException if less than 1
      */
     public Builder maxBuckets(long maxBuckets) {
@@ -476,13 +526,21 @@ public final class RateLimit implements Guard {
      * Sets how long an unused bucket is kept; default, and least, the time the slowest policy's
      * empty bucket takes to fill (a shorter timeout would hand a fresh bucket to a client that
      * emptied its own); checked by {@link #build()}.
+     *
+     * @param idleTimeout the idle timeout
+     * @return this builder
      */
     public Builder idleTimeout(Duration idleTimeout) {
       this.idleTimeout = Settings.positive("idleTimeout", idleTimeout);
       return this;
     }
 
-    /** Sets the clock (default: the ticker of the router the guard runs in). */
+    /**
+     * Sets the clock (default: the ticker of the router the guard runs in).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
@@ -491,6 +549,9 @@ public final class RateLimit implements Guard {
     /**
      * Binds {@code offload.guard.decisions} and {@code offload.guard.buckets.evicted} (default:
      * none, no metrics work).
+     *
+     * @param registry the meter registry
+     * @return this builder
      */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "registry");
@@ -516,6 +577,7 @@ public final class RateLimit implements Guard {
     /**
      * Returns the guard.
      *
+     * @return the guard
      * @throws IllegalStateException if no policy was added
      * @throws IllegalArgumentException if {@link #idleTimeout} is shorter than a bucket's refill
      */

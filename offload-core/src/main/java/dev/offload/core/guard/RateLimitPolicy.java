@@ -26,6 +26,10 @@ public record RateLimitPolicy(String name, long quota, Duration window, long bur
   /**
    * Checks the values.
    *
+   * @param name the name
+   * @param quota the quota
+   * @param window the window
+   * @param burst the burst
    * @throws IllegalArgumentException naming the setting and the bad value
    */
   public RateLimitPolicy {
@@ -54,6 +58,10 @@ public record RateLimitPolicy(String name, long quota, Duration window, long bur
   /**
    * Returns {@code quota} tokens per {@code window}, with a burst of {@code quota}.
    *
+   * @param name the name
+   * @param quota the quota
+   * @param window the window
+   * @return {@code quota} tokens per {@code window}, with a burst of {@code quota}
    * @throws IllegalArgumentException naming the setting and the bad value
    */
   public static RateLimitPolicy of(String name, long quota, Duration window) {
@@ -63,6 +71,8 @@ public record RateLimitPolicy(String name, long quota, Duration window, long bur
   /**
    * Returns this policy with a bucket of {@code burst} tokens.
    *
+   * @param burst the burst
+   * @return this policy with a bucket of {@code burst} tokens
    * @throws IllegalArgumentException if {@code burst} is less than the quota
    */
   public RateLimitPolicy withBurst(long burst) {

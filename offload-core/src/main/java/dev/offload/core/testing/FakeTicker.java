@@ -28,6 +28,8 @@ public final class FakeTicker extends Ticker {
   /**
    * Moves the clock forward.
    *
+   * @param duration the duration
+   * @return this ticker
    * @throws IllegalArgumentException if {@code duration} is negative
    */
   public FakeTicker advance(Duration duration) {
@@ -39,7 +41,13 @@ public final class FakeTicker extends Ticker {
     return this;
   }
 
-  /** Moves the clock forward by {@code amount} of {@code unit}. */
+  /**
+   * Moves the clock forward by {@code amount} of {@code unit}.
+   *
+   * @param amount the amount
+   * @param unit the unit
+   * @return this ticker
+   */
   public FakeTicker advance(long amount, TimeUnit unit) {
     requireNonNull(unit, "unit");
     return advance(Duration.of(amount, unit.toChronoUnit()));

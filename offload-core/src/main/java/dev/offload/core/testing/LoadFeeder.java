@@ -44,7 +44,13 @@ public final class LoadFeeder {
     }
   }
 
-  /** Returns a feeder for {@code backend}'s load, at the times {@code ticker} reads. */
+  /**
+   * Returns a feeder for {@code backend}'s load, at the times {@code ticker} reads.
+   *
+   * @param backend the backend
+   * @param ticker the clock
+   * @return a feeder for {@code backend}'s load, at the times {@code ticker} reads
+   */
   public static LoadFeeder of(Backend backend, Ticker ticker) {
     return new LoadFeeder(BackendLoad.of(requireNonNull(backend, "backend")),
         requireNonNull(ticker, "ticker"));
@@ -54,6 +60,9 @@ public final class LoadFeeder {
    * Returns the feeder of the instance at {@code index} of the backend: the same object each
    * time, so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts.
    *
+   * @param index the index
+   * @return the feeder of the instance at {@code index} of the backend: the same object each time,
+   *     so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts
    * @throws IndexOutOfBoundsException if the backend has no such instance
    */
   public Instance instance(int index) {
@@ -73,7 +82,13 @@ public final class LoadFeeder {
       this.instance = instance;
     }
 
-    /** Records {@code count} successful 200 completions that took {@code latency} each. */
+    /**
+     * Records {@code count} successful 200 completions that took {@code latency} each.
+     *
+     * @param count the count
+     * @param latency the latency
+     * @return this instance
+     */
     public Instance succeeded(int count, Duration latency) {
       return completed(count, latency, Outcome.SUCCESS, FailureKind.NONE, 200);
     }
@@ -81,6 +96,11 @@ public final class LoadFeeder {
     /**
      * Records {@code count} completions with {@code status} taking {@code latency}: a status of
      * 500 or more is a {@link FailureKind#SERVER_ERROR} failure, anything else a success.
+     *
+     * @param count the count
+     * @param status the HTTP status code
+     * @param latency the latency
+     * @return this instance
      */
     public Instance answered(int count, int status, Duration latency) {
       boolean error = status >= 500;
@@ -88,12 +108,25 @@ public final class LoadFeeder {
           error ? FailureKind.SERVER_ERROR : FailureKind.NONE, status);
     }
 
-    /** Records {@code count} failures of {@code kind}, each taking no time. */
+    /**
+     * Records {@code count} failures of {@code kind}, each taking no time.
+     *
+     * @param count the count
+     * @param kind the kind
+     * @return this instance
+     */
     public Instance failed(int count, FailureKind kind) {
       return failed(count, kind, Duration.ZERO);
     }
 
-    /** Records {@code count} failures of {@code kind}, each taking {@code latency}. */
+    /**
+     * Records {@code count} failures of {@code kind}, each taking {@code latency}.
+     *
+     * @param count the count
+     * @param kind the kind
+     * @param latency the latency
+     * @return this instance
+     */
     public Instance failed(int count, FailureKind kind, Duration latency) {
       requireNonNull(kind, "kind");
       if (kind == FailureKind.NONE) {
@@ -102,7 +135,16 @@ public final class LoadFeeder {
       return completed(count, latency, Outcome.FAILURE, kind, Completion.NO_STATUS);
     }
 
-    /** Records {@code count} copies of a completion. */
+    /**
+     * Records {@code count} copies of a completion.
+     *
+     * @param count the count
+     * @param latency the latency
+     * @param outcome the outcome
+     * @param failure the failure
+     * @param status the HTTP status code
+     * @return this instance
+     */
     public Instance completed(int count, Duration latency, Outcome outcome, FailureKind failure,
         int status) {
       requireNonNull(latency, "latency");
@@ -120,6 +162,9 @@ public final class LoadFeeder {
      * Makes this feeder hold exactly {@code count} in-flight slots on the instance (on top of
      * any that real decisions or other feeders hold), taking or giving back slots as needed.
      * Slots given back record nothing.
+     *
+     * @param count the count
+     * @return this instance
      */
     public Instance inFlight(int count) {
       if (count < 0) {

@@ -488,7 +488,7 @@ public final class DemoGateway implements AutoCloseable {
       return;
     }
     gateway.close();
-    // issue 13: executor.close() here, once OffloadExecutor is AutoCloseable
+    executor.close();
     cdn.close();
     orders.close();
     replica.close();

@@ -143,6 +143,7 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
    * Returns a builder for a purger that posts to {@code endpoint}{@code /purge}.
    *
    * @param endpoint an absolute http(s) URI with a host and no user info, query or fragment
+   * @return a builder for a purger that posts to {@code endpoint}{@code /purge}
    * @throws IllegalArgumentException for any other URI, naming it
    */
   public static Builder builder(URI endpoint) {
@@ -334,7 +335,11 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
         + ", maxAttempts=" + maxAttempts + ", backoff=" + backoff + ")";
   }
 
-  /** Returns the endpoint purges are posted under. */
+  /**
+   * Returns the endpoint purges are posted under.
+   *
+   * @return the endpoint purges are posted under
+   */
   public URI endpoint() {
     return endpoint;
   }
@@ -380,8 +385,11 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
      * Sends {@code name: value} with every purge ({@code Authorization}, {@code Fastly-Key},
      * ...). The value is a secret: it is never printed.
      *
+     * @param name the name
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException if {@code name} is not a token or {@code value} is not
-     *     printable ASCII (the message never shows the value)
+     * printable ASCII (the message never shows the value)
      */
     public Builder authHeader(String name, String value) {
       requireNonNull(name, "name");
@@ -405,6 +413,9 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
      * Sets the OkHttp client to derive from with {@code newBuilder()}, sharing its connection
      * pool and dispatcher; redirects are never followed and OkHttp's own retry is off, whatever
      * the client says. Default: one client shared by every purger.
+     *
+     * @param client the client
+     * @return this builder
      */
     public Builder okHttpClient(OkHttpClient client) {
       this.client = requireNonNull(client, "okHttpClient");
@@ -415,6 +426,8 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
      * Sets how many requests one purge may take, the first included (default {@value
      * #DEFAULT_MAX_ATTEMPTS}; 1 means no retry).
      *
+     * @param attempts the attempts
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code attempts} is below 1
      */
     public Builder maxAttempts(int attempts) {
@@ -429,6 +442,8 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
      * Sets the wait before the second attempt, doubled for each further one and jittered
      * (default {@link #DEFAULT_BACKOFF}).
      *
+     * @param backoff the backoff
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code backoff} is not positive
      */
     public Builder backoff(Duration backoff) {
@@ -439,6 +454,8 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
     /**
      * Sets the longest wait between attempts (default {@link #DEFAULT_MAX_BACKOFF}).
      *
+     * @param maxBackoff the max backoff
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code maxBackoff} is not positive
      */
     public Builder maxBackoff(Duration maxBackoff) {
@@ -450,6 +467,8 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
      * Sets the deadline of one request (default {@link #DEFAULT_CALL_TIMEOUT}); a request that
      * misses it is an I/O failure, tried again.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException naming the setting if {@code timeout} is not positive
      */
     public Builder callTimeout(Duration timeout) {
@@ -460,13 +479,21 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
     /**
      * Sets where retries are scheduled. The purger does not shut it down. Default: one daemon
      * thread of the purger's own, stopped by {@link HttpCdnPurger#close()}.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
      */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = requireNonNull(scheduler, "scheduler");
       return this;
     }
 
-    /** Sets the registry for {@value HttpCdnPurger#PURGES_METER}; none by default. */
+    /**
+     * Sets the registry for {@value HttpCdnPurger#PURGES_METER}; none by default.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "meterRegistry");
       return this;
@@ -475,6 +502,7 @@ public final class HttpCdnPurger implements CdnPurger, AutoCloseable {
     /**
      * Returns the purger.
      *
+     * @return the purger
      * @throws IllegalArgumentException if {@code maxBackoff} is shorter than {@code backoff}
      */
     public HttpCdnPurger build() {

@@ -2,6 +2,7 @@ package dev.offload.http.forward;
 
 import static java.util.Objects.requireNonNull;
 
+import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
 import dev.offload.core.BodySink;
 import dev.offload.core.CachedResponse;
@@ -14,6 +15,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.Outcome;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.core.internal.Settings;
+import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.TrustedProxies;
 import dev.offload.http.internal.ContainedSink;
@@ -33,6 +35,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.Authenticator;
 import okhttp3.ConnectionPool;
@@ -120,10 +123,15 @@ import okio.BufferedSource;
  * outcome of its last attempt) and {@value #ACTIVE_METER} (gauge of requests being forwarded;
  * tag {@code backend}). Durations are the completion record's, on the router's ticker.
  *
- * <p>Immutable and thread-safe: build one and share it. It holds one OkHttp client, derived
- * once per backend for its timeouts, all sharing one connection pool.
+ * <p>Backend failures are logged at {@code WARNING} with the backend, the instance and the cause,
+ * the first of each (backend, instance, kind) in full and then as a counted summary at most once a
+ * minute; the client's problem body names none of them.
+ *
+ * <p>Thread-safe: build one and share it. It holds one OkHttp client, derived once per backend
+ * for its timeouts, all sharing one connection pool. {@link #close()} releases that pool and the
+ * dispatcher's threads when the forwarder made the client itself.
  */
-public final class Forwarder {
+public final class Forwarder implements AutoCloseable {
   /** Default largest request body: 16 MiB. */
   public static final long DEFAULT_MAX_REQUEST_BODY_BYTES = 16L * 1024 * 1024;
   /** Default number of idle backend connections kept, across backends, when no client is given. */
@@ -169,9 +177,15 @@ public final class Forwarder {
   private final Duration requestBodyIdleTimeout;
   private final Duration requestBodyTimeout;
   private final BodyReadWatchdog watchdog;
+  private final ThrottledLog failures;
+  /** The client this forwarder made, and so closes; null when the user passed one in. */
+  private final OkHttpClient owned;
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private Forwarder(Builder b) {
-    OkHttpClient base = b.client != null ? b.client : defaultClient();
+    OkHttpClassPath.requireOkHttp5();
+    this.owned = b.client != null ? null : defaultClient();
+    OkHttpClient base = b.client != null ? b.client : owned;
     this.upstreams = new Upstreams(
         base.newBuilder()
             .followRedirects(false)
@@ -193,6 +207,22 @@ public final class Forwarder {
     this.watchdog = new BodyReadWatchdog(b.requestBodyIdleTimeout, b.requestBodyTimeout);
     this.forwardedHeaders =
         new ForwardedRequestHeaders(b.trustedProxies, b.allowUnderscoresInHeaders);
+    this.failures = new ThrottledLog(LOG, b.ticker, ThrottledLog.DEFAULT_INTERVAL);
+  }
+
+  /**
+   * Releases the backend connections and threads of the OkHttp client this forwarder made: idle
+   * connections are closed and the dispatcher's executor is shut down, so nothing keeps the JVM
+   * (or {@code mvn exec:java}) waiting. A client passed in with {@link Builder#okHttpClient} is
+   * left alone: it is yours. A request forwarded after this gets 503. Idempotent.
+   */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true) || owned == null) {
+      return;
+    }
+    owned.dispatcher().executorService().shutdown();
+    owned.connectionPool().evictAll();
   }
 
   private static OkHttpClient defaultClient() {
@@ -208,32 +238,56 @@ public final class Forwarder {
         .build();
   }
 
-  /** Returns a forwarder with default settings. */
+  /**
+   * Returns a forwarder with default settings.
+   *
+   * @return a forwarder with its own OkHttp client, to {@link #close()} when done
+   */
   public static Forwarder ofDefaults() {
     return builder().build();
   }
 
-  /** Returns a new builder. */
+  /**
+   * Returns a new builder.
+   *
+   * @return a builder with default settings
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Returns the maximum request body size in bytes. */
+  /**
+   * Returns the maximum request body size in bytes.
+   *
+   * @return the largest request body forwarded
+   */
   public long maxRequestBodyBytes() {
     return maxRequestBodyBytes;
   }
 
-  /** Returns the longest wait for the next bytes of a client's request body. */
+  /**
+   * Returns the longest wait for the next bytes of a client's request body.
+   *
+   * @return the idle timeout of request bodies
+   */
   public Duration requestBodyIdleTimeout() {
     return requestBodyIdleTimeout;
   }
 
-  /** Returns the longest time a client's whole request body may take. */
+  /**
+   * Returns the longest time a client's whole request body may take.
+   *
+   * @return the total timeout of request bodies
+   */
   public Duration requestBodyTimeout() {
     return requestBodyTimeout;
   }
 
-  /** Returns the proxies whose forwarding headers are appended to. */
+  /**
+   * Returns the proxies whose forwarding headers are appended to.
+   *
+   * @return the trusted proxies
+   */
   public TrustedProxies trustedProxies() {
     return trustedProxies;
   }
@@ -244,6 +298,9 @@ public final class Forwarder {
    * failure on either side: those become a problem response, or an aborted exchange once the
    * response has started.
    *
+   * @param forward the forward
+   * @param request the request
+   * @param exchange the exchange
    * @throws RuntimeException only for a bug; the handle is completed as a failure first
    */
   public void forward(Decision.Forward forward, OffloadRequest request, ServerExchange exchange) {
@@ -273,8 +330,15 @@ public final class Forwarder {
    * protocol} from the socket peer {@code peer}: the value the proxy rules produce, before
    * anything is sent.
    *
+   * @param forward the forward
+   * @param request the request
+   * @param peer the peer
+   * @param protocol the protocol
+   * @return the request that {@code forward} sends for {@code request}, received with {@code
+   *     protocol} from the socket peer {@code peer}: the value the proxy rules produce, before
+   *     anything is sent
    * @throws IllegalArgumentException if a header value that would be relayed is neither ASCII
-   *     nor UTF-8 (the forwarder answers such a request 400)
+   * nor UTF-8 (the forwarder answers such a request 400)
    */
   public OutgoingRequest outgoing(Decision.Forward forward, OffloadRequest request,
       InetAddress peer, String protocol) {
@@ -330,6 +394,10 @@ public final class Forwarder {
   private ForwardOutcome relay(Decision.Forward forward, OffloadRequest request,
       ServerExchange exchange, GuardedFill fill) {
     Backend backend = forward.backend();
+    if (closed.get()) {
+      return problem(exchange, 503, "closed", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          "the gateway is shutting down", true);
+    }
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
     if (declared > maxRequestBodyBytes) {
@@ -406,6 +474,10 @@ public final class Forwarder {
         case CONNECT_REFUSED -> "connect_error";
         default -> "bad_response";
       };
+      failures.log(System.Logger.Level.WARNING,
+          backend.name() + " " + forward.instance() + " " + kind,
+          "backend '" + backend.name() + "' instance " + forward.instance() + " failed ("
+              + kind + ") for " + method + " " + outgoing.encodedPath(), e);
       ForwardOutcome stale = answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
           tag, kind, forward.handle().responseHeaders());
       if (stale != null) {
@@ -413,11 +485,11 @@ public final class Forwarder {
       }
       return switch (kind) {
         case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
-            kind, "backend " + backend.name() + " did not answer in time", false);
+            kind, "the backend did not answer in time", false);
         case CONNECT_REFUSED -> problem(exchange, 502, "connect_error", Outcome.FAILURE, kind,
-            "backend " + backend.name() + " is unreachable", false);
+            "the backend is unreachable", false);
         default -> problem(exchange, 502, "bad_response", Outcome.FAILURE, kind,
-            "backend " + backend.name() + " sent no valid response", false);
+            "the backend sent no valid response", false);
       };
     }
     try (response) {
@@ -458,8 +530,12 @@ public final class Forwarder {
     String backend = outgoing.backend().name();
     int status = response.code();
     if (status < 200 || status > 599) {
+      failures.log(System.Logger.Level.WARNING,
+          backend + " " + outgoing.instance() + " " + FailureKind.BAD_RESPONSE,
+          "backend '" + backend + "' instance " + outgoing.instance() + " answered status "
+              + status, null);
       return problem(exchange, 502, "bad_response", Outcome.FAILURE, FailureKind.BAD_RESPONSE,
-          "backend " + backend + " sent no valid response", false);
+          "the backend sent no valid response", false);
     }
     if (status == 304) {
       // the decision asked the backend to revalidate what the cache holds: answer from it
@@ -643,7 +719,8 @@ public final class Forwarder {
       BodySink sink = observer.onResponse(outgoing, status, headers, length);
       return ContainedSink.of(sink, "response observer");
     } catch (RuntimeException e) {
-      LOG.log(System.Logger.Level.WARNING, "response observer threw; not observing " + outgoing, e);
+      failures.log(System.Logger.Level.WARNING, "observer " + outgoing.backend().name(),
+          "response observer threw; not observing " + outgoing, e);
       return BodySink.NONE;
     }
   }
@@ -713,8 +790,21 @@ public final class Forwarder {
     private boolean allowUnderscoresInHeaders = DEFAULT_ALLOW_UNDERSCORES_IN_HEADERS;
     private Duration requestBodyIdleTimeout = DEFAULT_REQUEST_BODY_IDLE_TIMEOUT;
     private Duration requestBodyTimeout = DEFAULT_REQUEST_BODY_TIMEOUT;
+    private Ticker ticker = Ticker.systemTicker();
 
     private Builder() {}
+
+    /**
+     * Sets the clock that spaces out the log entries of repeated backend failures (default: the
+     * system ticker; {@code OffloadExecutor} sets its router's).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
+    public Builder ticker(Ticker ticker) {
+      this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
 
     /**
      * Sets the longest wait for the next bytes of a client's request body while it is forwarded
@@ -722,6 +812,8 @@ public final class Forwarder {
      * abandoned (its connection closed, never reused) and the client gets 408 with {@code
      * Connection: close}, or, on the JDK server, its connection is closed.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException naming {@code requestBodyIdleTimeout} if not positive
      */
     public Builder requestBodyIdleTimeout(Duration timeout) {
@@ -734,6 +826,8 @@ public final class Forwarder {
      * read (default {@link #DEFAULT_REQUEST_BODY_TIMEOUT}); a client that trickles a byte now
      * and then is cut off here. What happens then: as for {@link #requestBodyIdleTimeout}.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException naming {@code requestBodyTimeout} if not positive
      */
     public Builder requestBodyTimeout(Duration timeout) {
@@ -747,6 +841,9 @@ public final class Forwarder {
      * frameworks read {@code X_Forwarded_For} as {@code X-Forwarded-For}, so such names are
      * dropped by default; even when allowed, a name that reads as a field the forwarder drops or
      * rebuilds ({@code Transfer_Encoding}, {@code Content_Length}, {@code X_Real_IP}) is dropped.
+     *
+     * @param allow whether it is allowed
+     * @return this builder
      */
     public Builder allowUnderscoresInHeaders(boolean allow) {
       this.allowUnderscoresInHeaders = allow;
@@ -760,6 +857,9 @@ public final class Forwarder {
      * #DEFAULT_MAX_IDLE_CONNECTIONS} idle connections, each kept {@value
      * #DEFAULT_KEEP_ALIVE_SECONDS} s. A client of your own keeps its pool's settings: keep its
      * idle connections for less time than your backends keep theirs.
+     *
+     * @param client the client
+     * @return this builder
      */
     public Builder okHttpClient(OkHttpClient client) {
       this.client = requireNonNull(client, "okHttpClient");
@@ -770,6 +870,8 @@ public final class Forwarder {
      * Sets the largest request body forwarded, in bytes (default {@value
      * #DEFAULT_MAX_REQUEST_BODY_BYTES}); {@code Long.MAX_VALUE} means no limit.
      *
+     * @param bytes the number of bytes
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder maxRequestBodyBytes(long bytes) {
@@ -784,37 +886,65 @@ public final class Forwarder {
      * Sets the proxies (CIDR blocks or addresses) whose forwarding headers are appended to
      * rather than dropped. Replaces earlier values; none by default.
      *
+     * @param cidrs the cidrs
+     * @return this builder
      * @throws IllegalArgumentException naming {@code trustedProxies} if a block does not parse
      */
     public Builder trustedProxies(String... cidrs) {
       return trustedProxies(TrustedProxies.of(requireNonNull(cidrs, "trustedProxies")));
     }
 
-    /** Sets the proxies whose forwarding headers are appended to; none by default. */
+    /**
+     * Sets the proxies whose forwarding headers are appended to; none by default.
+     *
+     * @param proxies the proxies
+     * @return this builder
+     */
     public Builder trustedProxies(TrustedProxies proxies) {
       this.trustedProxies = requireNonNull(proxies, "trustedProxies");
       return this;
     }
 
-    /** Sets when a failed request is sent again; default {@link RetryPolicy#staleConnection()}. */
+    /**
+     * Sets when a failed request is sent again; default {@link RetryPolicy#staleConnection()}.
+     *
+     * @param policy the policy
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = requireNonNull(policy, "retryPolicy");
       return this;
     }
 
-    /** Sets what sees each relayed response (an edge cache); default none. */
+    /**
+     * Sets what sees each relayed response (an edge cache); default none.
+     *
+     * @param observer the observer
+     * @return this builder
+     */
     public Builder responseObserver(ResponseObserver observer) {
       this.observer = requireNonNull(observer, "responseObserver");
       return this;
     }
 
-    /** Sets the registry for the forwarding metrics; none by default. */
+    /**
+     * Sets the registry for the forwarding metrics; none by default.
+     *
+     * @param registry the meter registry
+     * @return this builder
+     */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "meterRegistry");
       return this;
     }
 
-    /** Returns the forwarder. */
+    /**
+     * Returns the forwarder.
+     *
+     * @return the forwarder
+     * @throws IllegalStateException if the class path has OkHttp 4 next to OkHttp 5, or only
+     *     OkHttp 4: the message names the jars and the Maven exclusion to add
+     */
     public Forwarder build() {
       return new Forwarder(this);
     }

@@ -26,7 +26,16 @@ import java.net.URI;
 public record OutgoingRequest(
     Backend backend, URI instance, String method, String encodedPath, String query,
     Headers headers) {
-  /** Checks the values. */
+  /**
+   * Checks the values.
+   *
+   * @param backend the backend
+   * @param instance the instance
+   * @param method the request method
+   * @param encodedPath the encoded path
+   * @param query the query
+   * @param headers the header fields
+   */
   public OutgoingRequest {
     requireNonNull(backend, "backend");
     requireNonNull(instance, "instance");
@@ -36,7 +45,11 @@ public record OutgoingRequest(
     requireNonNull(headers, "headers");
   }
 
-  /** Returns the path and query as they go on the request line: {@code /a/b?x=1}. */
+  /**
+   * Returns the path and query as they go on the request line: {@code /a/b?x=1}.
+   *
+   * @return the path and query as they go on the request line: {@code /a/b?x=1}
+   */
   public String target() {
     return query.isEmpty() ? encodedPath : encodedPath + '?' + query;
   }

@@ -35,6 +35,7 @@ public interface ResponseObserver {
    * @param status the status relayed
    * @param headers the response header fields relayed to the client (after the proxy rules)
    * @param contentLength the body length, or -1 when unknown (chunked)
+   * @return where the body of this response should be copied, or {@link BodySink#NONE}
    */
   BodySink onResponse(OutgoingRequest request, int status, Headers headers, long contentLength);
 }

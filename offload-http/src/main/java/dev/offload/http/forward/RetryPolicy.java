@@ -32,7 +32,15 @@ public interface RetryPolicy {
    */
   record Attempt(OutgoingRequest request, int attempt, IOException failure, FailureKind kind,
       boolean replayable) {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param request the request
+     * @param attempt the attempt
+     * @param failure the failure
+     * @param kind the kind
+     * @param replayable the replayable
+     */
     public Attempt {
       requireNonNull(request, "request");
       requireNonNull(failure, "failure");
@@ -40,10 +48,19 @@ public interface RetryPolicy {
     }
   }
 
-  /** Returns whether to send the request again after {@code failed}. */
+  /**
+   * Returns whether to send the request again after {@code failed}.
+   *
+   * @param failed the failed
+   * @return whether to send the request again after {@code failed}
+   */
   boolean retry(Attempt failed);
 
-  /** Never sends a request again. */
+  /**
+   * Never sends a request again.
+   *
+   * @return the policy
+   */
   static RetryPolicy never() {
     return failed -> false;
   }
@@ -56,6 +73,8 @@ public interface RetryPolicy {
    * FailureKind#RESET}). Not after a timeout (the backend may be working on it), a connect
    * failure (no connection was reused, and a second attempt would meet the same refusal) or a
    * malformed response (the backend answered). nginx and Envoy resend in this case too.
+   *
+   * @return the policy
    */
   static RetryPolicy staleConnection() {
     return failed -> failed.attempt() == 1

@@ -98,7 +98,12 @@ public final class ExternalAuthorizer implements Guard {
         .build();
   }
 
-  /** Returns a builder for the service at {@code uri} ({@code http} or {@code https}). */
+  /**
+   * Returns a builder for the service at {@code uri} ({@code http} or {@code https}).
+   *
+   * @param uri the authorizer's endpoint
+   * @return a builder for the service at {@code uri} ({@code http} or {@code https})
+   */
   public static Builder builder(URI uri) {
     requireNonNull(uri, "uri");
     String scheme = uri.getScheme();
@@ -231,7 +236,12 @@ public final class ExternalAuthorizer implements Guard {
       this.uri = uri;
     }
 
-    /** Sets the client to derive from (default: one shared client of this class). */
+    /**
+     * Sets the client to derive from (default: one shared client of this class).
+     *
+     * @param client the client
+     * @return this builder
+     */
     public Builder okHttpClient(OkHttpClient client) {
       this.client = requireNonNull(client, "client");
       return this;
@@ -240,6 +250,8 @@ public final class ExternalAuthorizer implements Guard {
     /**
      * Sets the timeout of one call (default {@link #DEFAULT_TIMEOUT}); past it, 503.
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder timeout(Duration timeout) {
@@ -256,6 +268,8 @@ public final class ExternalAuthorizer implements Guard {
      * (default {@link #DEFAULT_CACHE_TTL}; zero: call for every request). A revoked credential
      * is honoured only after it.
      *
+     * @param ttl how long an answer is reused
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder cacheTtl(Duration ttl) {
@@ -270,6 +284,8 @@ public final class ExternalAuthorizer implements Guard {
     /**
      * Sets the number of answers kept (default {@value #DEFAULT_MAX_CACHE_ENTRIES}).
      *
+     * @param entries the entries
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder maxCacheEntries(int entries) {
@@ -280,7 +296,12 @@ public final class ExternalAuthorizer implements Guard {
       return this;
     }
 
-    /** Sets the clock of the answer cache (default: the system ticker). */
+    /**
+     * Sets the clock of the answer cache (default: the system ticker).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
@@ -290,6 +311,8 @@ public final class ExternalAuthorizer implements Guard {
      * Sets the request fields sent to the service (default {@link
      * #DEFAULT_CREDENTIAL_HEADERS}).
      *
+     * @param names the names
+     * @return this builder
      * @throws IllegalArgumentException if a name is not a header name
      */
     public Builder credentialHeaders(String... names) {
@@ -301,6 +324,8 @@ public final class ExternalAuthorizer implements Guard {
      * Sets the service's answer fields passed to the backend (default {@link
      * #DEFAULT_IDENTITY_HEADERS}).
      *
+     * @param names the names
+     * @return this builder
      * @throws IllegalArgumentException if a name is not a header name or holds {@code _}
      */
     public Builder identityHeaders(String... names) {
@@ -315,13 +340,22 @@ public final class ExternalAuthorizer implements Guard {
       return this;
     }
 
-    /** Admits requests matching {@code route} without asking (public routes, CDN redirects). */
+    /**
+     * Admits requests matching {@code route} without asking (public routes, CDN redirects).
+     *
+     * @param route the route
+     * @return this builder
+     */
     public Builder skip(Route route) {
       skipped.add(requireNonNull(route, "route"));
       return this;
     }
 
-    /** Returns the guard. */
+    /**
+     * Returns the guard.
+     *
+     * @return the guard
+     */
     public ExternalAuthorizer build() {
       return new ExternalAuthorizer(this);
     }

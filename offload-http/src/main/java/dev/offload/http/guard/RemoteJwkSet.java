@@ -84,7 +84,12 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
     this.maxBytes = b.maxBytes;
   }
 
-  /** Returns a builder for the JWKS at {@code uri} ({@code http} or {@code https}). */
+  /**
+   * Returns a builder for the JWKS at {@code uri} ({@code http} or {@code https}).
+   *
+   * @param uri where the JWK set is fetched from
+   * @return a builder for the JWKS at {@code uri} ({@code http} or {@code https})
+   */
   public static Builder builder(URI uri) {
     requireNonNull(uri, "uri");
     String scheme = uri.getScheme();
@@ -97,6 +102,7 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
   /**
    * Fetches the set at once on the scheduler, then every refresh interval; returns this.
    *
+   * @return this set
    * @throws IllegalStateException if already started
    */
   public synchronized RemoteJwkSet start() {
@@ -210,25 +216,45 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
       this.uri = uri;
     }
 
-    /** Sets the client to derive from (default: one shared client of this class). */
+    /**
+     * Sets the client to derive from (default: one shared client of this class).
+     *
+     * @param client the client
+     * @return this builder
+     */
     public Builder okHttpClient(OkHttpClient client) {
       this.client = requireNonNull(client, "client");
       return this;
     }
 
-    /** Sets the scheduler of the periodic refresh. Required; owned by the caller. */
+    /**
+     * Sets the scheduler of the periodic refresh. Required; owned by the caller.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
+     */
     public Builder scheduler(ScheduledExecutorService scheduler) {
       this.scheduler = requireNonNull(scheduler, "scheduler");
       return this;
     }
 
-    /** Sets where refreshes asked for by unknown key ids run (default: the scheduler). */
+    /**
+     * Sets where refreshes asked for by unknown key ids run (default: the scheduler).
+     *
+     * @param executor the executor
+     * @return this builder
+     */
     public Builder refreshExecutor(Executor executor) {
       this.refreshExecutor = requireNonNull(executor, "refreshExecutor");
       return this;
     }
 
-    /** Sets the clock of the minimum refresh interval (default: the system ticker). */
+    /**
+     * Sets the clock of the minimum refresh interval (default: the system ticker).
+     *
+     * @param ticker the clock
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
@@ -237,6 +263,8 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
     /**
      * Sets the interval of scheduled refreshes (default {@link #DEFAULT_REFRESH_INTERVAL}).
      *
+     * @param interval the interval
+     * @return this builder
      * @throws IllegalArgumentException if below one second
      */
     public Builder refreshInterval(Duration interval) {
@@ -249,6 +277,8 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
      * #DEFAULT_MIN_REFRESH_INTERVAL}): tokens with made-up key ids cannot make us hammer the
      * issuer.
      *
+     * @param interval the interval
+     * @return this builder
      * @throws IllegalArgumentException if negative
      */
     public Builder minRefreshInterval(Duration interval) {
@@ -259,6 +289,8 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
     /**
      * Sets the timeout of one fetch (default {@link #DEFAULT_TIMEOUT}).
      *
+     * @param timeout the timeout
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder timeout(Duration timeout) {
@@ -269,6 +301,8 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
     /**
      * Sets the largest JWKS document read (default {@value #DEFAULT_MAX_BYTES}).
      *
+     * @param maxBytes the max bytes
+     * @return this builder
      * @throws IllegalArgumentException if not positive
      */
     public Builder maxBytes(int maxBytes) {
@@ -283,6 +317,8 @@ public final class RemoteJwkSet implements JwkSetSource, AutoCloseable {
      * Returns the source, empty until {@link RemoteJwkSet#start()} or {@link
      * RemoteJwkSet#refresh()} fetched it.
      *
+     * @return the source, empty until {@link RemoteJwkSet#start()} or {@link
+     *     RemoteJwkSet#refresh()} fetched it
      * @throws IllegalStateException if no scheduler was set
      */
     public RemoteJwkSet build() {

@@ -96,12 +96,20 @@ public final class JdkServerLimits {
     this.maxRequestHeaders = b.maxRequestHeaders;
   }
 
-  /** Returns the defaults. */
+  /**
+   * Returns the defaults.
+   *
+   * @return the defaults
+   */
   public static JdkServerLimits ofDefaults() {
     return builder().build();
   }
 
-  /** Returns a builder starting from the defaults. */
+  /**
+   * Returns a builder starting from the defaults.
+   *
+   * @return a builder starting from the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -130,6 +138,9 @@ public final class JdkServerLimits {
    * {@linkplain #apply() Applies} the limits, then creates an unstarted server bound to {@code
    * address}: the safe way to get a JDK server for offload.
    *
+   * @param address the address
+   * @param backlog the backlog
+   * @return the server, bound and not started
    * @throws IllegalStateException as {@link #apply()}
    * @throws IOException from {@link HttpServer#create(InetSocketAddress, int)}
    */
@@ -143,6 +154,9 @@ public final class JdkServerLimits {
    * Returns what is missing or unsafe in this JVM's settings of the JDK server, one sentence
    * each; empty when safe. Reads the system properties and, where a server already exists,
    * whether the JDK runs its request deadline timer.
+   *
+   * @return what is missing or unsafe in this JVM's settings of the JDK server, one sentence each;
+   *     empty when safe
    */
   public static List<String> unsafeSettings() {
     List<String> unsafe = new ArrayList<>();
@@ -238,8 +252,10 @@ public final class JdkServerLimits {
      * Sets {@code sun.net.httpserver.maxReqTime}: the longest time to receive a request, head
      * and body (default {@link #DEFAULT_MAX_REQUEST_TIME}).
      *
+     * @param time the time
+     * @return this builder
      * @throws IllegalArgumentException naming {@code maxRequestTime} unless whole seconds, at
-     *     least 1 (the JDK counts in seconds)
+     * least 1 (the JDK counts in seconds)
      */
     public Builder maxRequestTime(Duration time) {
       this.maxRequestTime = wholeSeconds("maxRequestTime", time);
@@ -250,8 +266,10 @@ public final class JdkServerLimits {
      * Sets {@code sun.net.httpserver.maxRspTime}: the longest time to send a response (default
      * {@link #DEFAULT_MAX_RESPONSE_TIME}); it bounds the longest download too.
      *
+     * @param time the time
+     * @return this builder
      * @throws IllegalArgumentException naming {@code maxResponseTime} unless whole seconds, at
-     *     least 1
+     * least 1
      */
     public Builder maxResponseTime(Duration time) {
       this.maxResponseTime = wholeSeconds("maxResponseTime", time);
@@ -261,8 +279,10 @@ public final class JdkServerLimits {
     /**
      * Sets {@code sun.net.httpserver.idleInterval} (default {@link #DEFAULT_IDLE_INTERVAL}).
      *
+     * @param time the time
+     * @return this builder
      * @throws IllegalArgumentException naming {@code idleInterval} unless whole seconds, at
-     *     least 1
+     * least 1
      */
     public Builder idleInterval(Duration time) {
       this.idleInterval = wholeSeconds("idleInterval", time);
@@ -273,6 +293,8 @@ public final class JdkServerLimits {
      * Sets {@code sun.net.httpserver.maxIdleConnections} (default {@value
      * #DEFAULT_MAX_IDLE_CONNECTIONS}).
      *
+     * @param n the most idle connections kept
+     * @return this builder
      * @throws IllegalArgumentException naming {@code maxIdleConnections} if negative
      */
     public Builder maxIdleConnections(int n) {
@@ -287,6 +309,8 @@ public final class JdkServerLimits {
      * Sets {@code sun.net.httpserver.maxReqHeaders} (default {@value
      * #DEFAULT_MAX_REQUEST_HEADERS}).
      *
+     * @param n the most request header fields accepted
+     * @return this builder
      * @throws IllegalArgumentException naming {@code maxRequestHeaders} if not positive
      */
     public Builder maxRequestHeaders(int n) {
@@ -307,7 +331,11 @@ public final class JdkServerLimits {
       return time;
     }
 
-    /** Returns the limits. */
+    /**
+     * Returns the limits.
+     *
+     * @return the limits
+     */
     public JdkServerLimits build() {
       return new JdkServerLimits(this);
     }

@@ -68,12 +68,20 @@ public final class OffloadFilter implements Filter {
 
   private final ExchangeHandler handler;
 
-  /** Returns a filter that executes {@code router}'s decisions with a default executor. */
+  /**
+   * Returns a filter that executes {@code router}'s decisions with a default executor.
+   *
+   * @param router the router
+   */
   public OffloadFilter(OffloadRouter router) {
     this(OffloadExecutor.of(requireNonNull(router, "router")));
   }
 
-  /** Returns a filter that executes decisions with {@code executor}. */
+  /**
+   * Returns a filter that executes decisions with {@code executor}.
+   *
+   * @param executor the executor
+   */
   public OffloadFilter(OffloadExecutor executor) {
     this(requireNonNull(executor, "executor")::execute);
   }

@@ -94,12 +94,23 @@ public final class RecordingExchange implements ServerExchange {
    * (the request target as on the request line: {@code /path?query}, percent-encoded, or an
    * absolute URI). They are taken as given, unchecked, so that tests can present what a hostile
    * client sends.
+   *
+   * @param method the request method
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a builder of a request with {@code method} (such as {@code GET}) and {@code target}
+   *     (the request target as on the request line: {@code /path?query}, percent-encoded, or an
+   *     absolute URI)
    */
   public static Builder builder(String method, String target) {
     return new Builder(requireNonNull(method, "method"), requireNonNull(target, "target"));
   }
 
-  /** Returns a {@code GET} of {@code target} with the defaults of {@link Builder}. */
+  /**
+   * Returns a {@code GET} of {@code target} with the defaults of {@link Builder}.
+   *
+   * @param target the request target, as sent: origin-form or absolute-form
+   * @return a {@code GET} of {@code target} with the defaults of {@link Builder}
+   */
   public static RecordingExchange get(String target) {
     return builder("GET", target).build();
   }
@@ -211,12 +222,20 @@ public final class RecordingExchange implements ServerExchange {
 
   // ---- what was recorded
 
-  /** Returns whether {@link #requestBody()} was opened (a decision that needed the body read it). */
+  /**
+   * Returns whether {@link #requestBody()} was opened (a decision that needed the body read it).
+   *
+   * @return whether {@link #requestBody()} was opened (a decision that needed the body read it)
+   */
   public boolean isRequestBodyOpened() {
     return requestBodyOpened;
   }
 
-  /** Returns whether {@link #startResponse} was called. */
+  /**
+   * Returns whether {@link #startResponse} was called.
+   *
+   * @return whether {@link #startResponse} was called
+   */
   public boolean isStarted() {
     return started;
   }
@@ -224,6 +243,7 @@ public final class RecordingExchange implements ServerExchange {
   /**
    * Returns the status sent with {@link #startResponse}.
    *
+   * @return the status sent with {@link #startResponse}
    * @throws IllegalStateException if no response was started (see {@link #isStarted()})
    */
   public int status() {
@@ -234,7 +254,11 @@ public final class RecordingExchange implements ServerExchange {
     return status;
   }
 
-  /** Returns the header fields sent with {@link #startResponse}; empty before. */
+  /**
+   * Returns the header fields sent with {@link #startResponse}; empty before.
+   *
+   * @return the header fields sent with {@link #startResponse}; empty before
+   */
   public Headers responseHeaders() {
     return responseHeaders;
   }
@@ -242,6 +266,9 @@ public final class RecordingExchange implements ServerExchange {
   /**
    * Returns the content length declared with {@link #startResponse}: the exact body length, or
    * -1 when unknown or no response was started.
+   *
+   * @return the content length declared with {@link #startResponse}: the exact body length, or -1
+   *     when unknown or no response was started
    */
   public long declaredContentLength() {
     return declaredLength;
@@ -250,6 +277,9 @@ public final class RecordingExchange implements ServerExchange {
   /**
    * Returns the response body bytes written so far (named so because {@link #responseBody()} is
    * the stream the code under test writes to). Empty for {@code HEAD}, 204 and 304.
+   *
+   * @return the response body bytes written so far (named so because {@link #responseBody()} is the
+   *     stream the code under test writes to)
    */
   public byte[] responseBytes() {
     return body == null ? new byte[0] : body.written.toByteArray();
@@ -258,12 +288,19 @@ public final class RecordingExchange implements ServerExchange {
   /**
    * Returns the response body as text, decoded with the {@code charset} of the {@code
    * Content-Type} sent, or UTF-8 when it names none or one that is not supported.
+   *
+   * @return the response body as text, decoded with the {@code charset} of the {@code Content-Type}
+   *     sent, or UTF-8 when it names none or one that is not supported
    */
   public String bodyText() {
     return new String(responseBytes(), responseCharset());
   }
 
-  /** Returns whether {@link #abort()} was called: a client would see a truncated exchange. */
+  /**
+   * Returns whether {@link #abort()} was called: a client would see a truncated exchange.
+   *
+   * @return whether {@link #abort()} was called: a client would see a truncated exchange
+   */
   public boolean isAborted() {
     return aborted;
   }
@@ -271,6 +308,8 @@ public final class RecordingExchange implements ServerExchange {
   /**
    * Returns whether the response body stream was closed, which ends a response normally. An
    * exchange that was answered completely is started, closed and not aborted.
+   *
+   * @return whether the response body stream was closed, which ends a response normally
    */
   public boolean isClosed() {
     return body != null && body.closed;
@@ -400,15 +439,23 @@ public final class RecordingExchange implements ServerExchange {
     /**
      * Adds a request header field; a name added twice is sent twice.
      *
+     * @param name the name
+     * @param value the value
+     * @return this builder
      * @throws IllegalArgumentException if the name is not a token or the value holds CR, LF or
-     *     NUL
+     * NUL
      */
     public Builder header(String name, String value) {
       headers.add(name, value);
       return this;
     }
 
-    /** Adds every field of {@code headers}, in order. */
+    /**
+     * Adds every field of {@code headers}, in order.
+     *
+     * @param headers the header fields
+     * @return this builder
+     */
     public Builder headers(Headers headers) {
       requireNonNull(headers, "headers");
       for (int i = 0; i < headers.size(); i++) {
@@ -417,7 +464,11 @@ public final class RecordingExchange implements ServerExchange {
       return this;
     }
 
-    /** Sends no {@code Host} field unless one is added, to test an HTTP/1.1 request without. */
+    /**
+     * Sends no {@code Host} field unless one is added, to test an HTTP/1.1 request without.
+     *
+     * @return this builder
+     */
     public Builder withoutHost() {
       this.addHost = false;
       return this;
@@ -427,6 +478,8 @@ public final class RecordingExchange implements ServerExchange {
      * Sets the protocol of the request line, such as {@code HTTP/1.0}; {@value
      * #DEFAULT_PROTOCOL} by default.
      *
+     * @param protocol the protocol
+     * @return this builder
      * @throws IllegalArgumentException if it does not start with {@code HTTP/}
      */
     public Builder protocol(String protocol) {
@@ -443,8 +496,10 @@ public final class RecordingExchange implements ServerExchange {
     /**
      * Sets the socket peer: the client, or the proxy in front of the server.
      *
+     * @param remoteAddress the remote address
+     * @return this builder
      * @throws IllegalArgumentException if the address is unresolved (it has no IP address; use
-     *     {@code new InetSocketAddress(InetAddress.getByName("203.0.113.7"), 443)})
+     * {@code new InetSocketAddress(InetAddress.getByName("203.0.113.7"), 443)})
      */
     public Builder remoteAddress(InetSocketAddress remoteAddress) {
       requireNonNull(remoteAddress, "remoteAddress");
@@ -456,25 +511,44 @@ public final class RecordingExchange implements ServerExchange {
       return this;
     }
 
-    /** Sets whether the connection is TLS ({@code https}); false by default. */
+    /**
+     * Sets whether the connection is TLS ({@code https}); false by default.
+     *
+     * @param secure the secure
+     * @return this builder
+     */
     public Builder secure(boolean secure) {
       this.secure = secure;
       return this;
     }
 
-    /** Sets the request body bytes (copied); empty by default. */
+    /**
+     * Sets the request body bytes (copied); empty by default.
+     *
+     * @param body the body
+     * @return this builder
+     */
     public Builder body(byte[] body) {
       this.body = requireNonNull(body, "body").clone();
       return this;
     }
 
-    /** Sets the request body to {@code text} encoded as UTF-8. */
+    /**
+     * Sets the request body to {@code text} encoded as UTF-8.
+     *
+     * @param text the text
+     * @return this builder
+     */
     public Builder body(String text) {
       this.body = requireNonNull(text, "body").getBytes(UTF_8);
       return this;
     }
 
-    /** Returns the exchange, ready to be handled once. */
+    /**
+     * Returns the exchange, ready to be handled once.
+     *
+     * @return the exchange, ready to be handled once
+     */
     public RecordingExchange build() {
       return new RecordingExchange(this);
     }
