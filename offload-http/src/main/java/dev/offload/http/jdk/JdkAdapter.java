@@ -70,6 +70,7 @@ final class JdkAdapter {
     private final Copy copy;
     private long count;
     private boolean closed;
+    private boolean copyEnded;
 
     CountingOutputStream(OutputStream out, Copy copy) {
       super(out);
@@ -94,15 +95,27 @@ final class JdkAdapter {
       }
     }
 
+    /**
+     * Ends the copy before the last bytes go to the client: a client that reads the whole
+     * answer and asks again at once finds it stored, not a fill still in progress.
+     */
     @Override
     public void close() throws IOException {
+      if (!closed) {
+        closed = true;
+        endCopy(true);
+      }
       super.close();
-      closed = true;
     }
 
     /** The host's handler returned ({@code returned}) or threw: ends the copy. */
     void end(boolean returned) {
-      if (copy != null) {
+      endCopy(returned);
+    }
+
+    private void endCopy(boolean returned) {
+      if (copy != null && !copyEnded) {
+        copyEnded = true;
         copy.end(returned, closed, count);
       }
     }
