@@ -295,6 +295,30 @@ class AsyncTaskGatewayTest {
     assertThat(thumb.getHeight()).isEqualTo(24);
   }
 
+  @ParameterizedTest
+  @EnumSource(Gateway.class)
+  void idlePoolAnswersInlineFromItsWorkerUnlessTheClientPrefersAsync(Gateway server)
+      throws Exception {
+    TaskPool pool = TaskPool.builder("echo").ticker(ticker).workers(1)
+        .inlineWhenIdle(Duration.ofSeconds(10))
+        .task(request -> TaskResult.of(200, "text/plain",
+            Thread.currentThread().getName().getBytes(UTF_8)))
+        .build();
+    closer.add(() -> pool.shutdown(Duration.ofSeconds(10)));
+    Gateway.Running gw = gateway(server, pool);
+
+    Response inline = post(gw, "k-alice", "a");
+    Response async = call(gw, "POST", "/api/echo", "k-alice",
+        "Prefer: wait=5, Respond-Async\r\n", "b".getBytes(UTF_8));
+
+    assertThat(inline.status()).isEqualTo(200);
+    assertThat(inline.bodyText()).startsWith("offload-task-echo-"); // a worker ran it
+    assertThat(inline.header("Content-Location")).matches("/offload/tasks/[A-Za-z0-9_-]{22}");
+    assertThat(inline.header("Preference-Applied")).isNull();
+    assertThat(async.status()).isEqualTo(202);
+    assertThat(async.header("Preference-Applied")).isEqualTo("respond-async");
+  }
+
   private static boolean isImage(byte[] body) {
     try {
       return ImageIO.read(new ByteArrayInputStream(body)) != null;

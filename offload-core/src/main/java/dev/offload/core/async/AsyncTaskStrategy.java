@@ -8,6 +8,7 @@ import dev.offload.core.DecisionHandle;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadStrategy;
+import dev.offload.core.async.internal.Prefer;
 
 /**
  * Offloads heavy work (image resizing, transcoding) to a dedicated worker pool or queue: the
@@ -49,8 +50,10 @@ public interface AsyncTaskStrategy extends OffloadStrategy {
    * Returns a strategy that offloads every request to the pool: when the pool has room it
    * decides {@code Offload(pool.name(), handle)}, the handle holding a place in the queue until
    * the executor has submitted the task (or dropped it); when it has none it decides 503 with a
-   * {@code Retry-After} estimated from the queue's depth and the measured throughput. {@code
-   * explain} shows the depth, the capacity, the workers busy, and why; it holds no place.
+   * {@code Retry-After} estimated from the queue's depth and the measured throughput. With {@link
+   * TaskPool.Builder#inlineWhenIdle} on, an idle pool and no {@code Prefer: respond-async}, the
+   * handle carries {@link TaskPool#INLINE}: the executor waits for the task and answers with its
+   * result. {@code explain} shows the depth, the capacity, the workers busy, and why; it holds no place.
    *
    * @param pool the pool
    * @return the strategy
@@ -64,18 +67,22 @@ public interface AsyncTaskStrategy extends OffloadStrategy {
         context.note("queue.depth", pool.depth());
         context.note("queue.capacity", pool.queueCapacity());
         context.note("workers.busy", pool.running() + "/" + pool.workers());
+        boolean inline = pool.inlineWait().isPresent() && pool.isIdle()
+            && !Prefer.respondAsync(request.headers());
         if (context.explaining()) {
           boolean room = pool.hasRoom();
-          context.note("why", room ? "accepted: the queue has room"
-              : pool.accepting() ? "refused: the queue is full" : "refused: the pool shut down");
-          return room ? new Decision.Offload(pool.name(), DecisionHandle.create(context.ticker()))
+          context.note("why", !room ? (pool.accepting() ? "refused: the queue is full"
+              : "refused: the pool shut down")
+              : inline ? "inline: the pool is idle and the client did not ask for respond-async"
+              : "accepted: the queue has room");
+          return room ? offload(pool, DecisionHandle.create(context.ticker()), inline)
               : refusal(pool);
         }
         if (!pool.tryReserve()) {
           return refusal(pool);
         }
-        return new Decision.Offload(pool.name(),
-            DecisionHandle.create(context.ticker(), completion -> pool.release()));
+        return offload(pool,
+            DecisionHandle.create(context.ticker(), completion -> pool.release()), inline);
       }
 
       @Override
@@ -105,6 +112,13 @@ public interface AsyncTaskStrategy extends OffloadStrategy {
         return "AsyncTaskStrategy.statusEndpoint()";
       }
     };
+  }
+
+  private static Decision.Offload offload(TaskPool pool, DecisionHandle handle, boolean inline) {
+    if (inline) {
+      handle.putAttribute(TaskPool.INLINE, Boolean.TRUE);
+    }
+    return new Decision.Offload(pool.name(), handle);
   }
 
   private static Decision.Reject refusal(TaskPool pool) {

@@ -3,6 +3,7 @@ package dev.offload.core.async;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
+import dev.offload.core.AttributeKey;
 import dev.offload.core.internal.Settings;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.SecureRandom;
@@ -14,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
@@ -61,6 +64,15 @@ public final class TaskPool {
   /** The longest {@code Retry-After} estimated. */
   public static final Duration MAX_RETRY_AFTER = Duration.ofHours(1);
 
+  /**
+   * Set on an {@code Offload} decision's handle when {@link AsyncTaskStrategy#to(TaskPool)}
+   * decided to answer inline: the pool was idle, the client did not send {@code Prefer:
+   * respond-async}, and {@link Builder#inlineWhenIdle} is on. The executor then waits for the
+   * task (on its worker) and answers with its result.
+   */
+  public static final AttributeKey<Boolean> INLINE =
+      AttributeKey.of("dev.offload.task.inline", Boolean.class);
+
   private static final System.Logger LOG = System.getLogger(TaskPool.class.getName());
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{22}");
@@ -77,6 +89,7 @@ public final class TaskPool {
   private final Executor executor;
   private final ExecutorService ownedExecutor;
   private final TaskMetrics metrics;
+  private final Duration inlineWait;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
@@ -115,6 +128,30 @@ public final class TaskPool {
       this.ownedExecutor = threads;
     }
     this.metrics = new TaskMetrics(b.registry, name, () -> queued);
+    this.inlineWait = b.inlineWait;
+  }
+
+  /**
+   * Returns how long a request answered inline waits for its task, if {@link
+   * Builder#inlineWhenIdle} is on.
+   *
+   * @return the longest wait, or empty when requests are never answered inline
+   */
+  public Optional<Duration> inlineWait() {
+    return Optional.ofNullable(inlineWait);
+  }
+
+  /**
+   * Returns a stage completed with the task's final snapshot when it reaches a final state, if
+   * the pool still holds the task (it is queued or running); empty otherwise (look it up with
+   * {@link #find}).
+   *
+   * @param id the task's id
+   * @return the stage, or empty
+   */
+  public Optional<CompletionStage<TaskSnapshot>> whenFinal(String id) {
+    Running task = active.get(requireNonNull(id, "id"));
+    return task == null ? Optional.empty() : Optional.of(task.done.minimalCompletionStage());
   }
 
   /**
@@ -483,9 +520,11 @@ public final class TaskPool {
       task.error = error;
       task.finishedNanos = now;
     }
-    store.put(task.snapshot());
+    TaskSnapshot last = task.snapshot();
+    store.put(last);
     active.remove(task.id);
     metrics.completed(state, ranNanos);
+    task.done.complete(last);
     return true;
   }
 
@@ -557,6 +596,7 @@ public final class TaskPool {
     final String id;
     final TaskRequest request;
     final long createdNanos;
+    final CompletableFuture<TaskSnapshot> done = new CompletableFuture<>();
     TaskState state = TaskState.QUEUED;
     TaskResult result;
     String error;
@@ -615,6 +655,7 @@ public final class TaskPool {
     private TaskStore store;
     private Executor executor;
     private MeterRegistry registry;
+    private Duration inlineWait;
 
     private Builder(String name) {
       this.name = name;
@@ -731,6 +772,22 @@ public final class TaskPool {
      */
     public Builder meterRegistry(MeterRegistry registry) {
       this.registry = requireNonNull(registry, "meterRegistry");
+      return this;
+    }
+
+    /**
+     * Answers requests synchronously while the pool is idle: when no task waits and a worker is
+     * free, and the client did not send {@code Prefer: respond-async} (RFC 7240), the request
+     * still runs on a worker, but the request thread waits up to {@code maxWait} for it and
+     * answers with the result itself; past {@code maxWait}, or when the task did not succeed,
+     * it answers 202 as usual. Off by default (every request gets 202).
+     *
+     * @param maxWait the longest a request thread waits, positive
+     * @return this builder
+     * @throws IllegalArgumentException if {@code maxWait} is not positive
+     */
+    public Builder inlineWhenIdle(Duration maxWait) {
+      this.inlineWait = Settings.positive("inlineWhenIdle", maxWait);
       return this;
     }
 

@@ -8,6 +8,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
 import dev.offload.core.testing.FakeTicker;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -70,5 +71,26 @@ class AsyncTaskStrategyTest {
 
     assertThat(decision).isInstanceOf(Decision.Offload.class);
     assertThat(((Decision.Offload) decision).queue()).isEqualTo(AsyncTaskStrategy.STATUS_QUEUE);
+  }
+
+  @Test
+  void idlePoolWithInlineOnDecidesInlineUnlessTheClientPrefersAsync() {
+    TaskPool inlinePool = TaskPool.builder("inline")
+        .task(request -> TaskResult.of(200, "text/plain", request.body()))
+        .executor(pending::add).inlineWhenIdle(Duration.ofSeconds(5)).ticker(ticker).build();
+    OffloadRouter inlineRouter = OffloadRouter.builder().ticker(ticker)
+        .route(Route.post("/api/thumbs"), AsyncTaskStrategy.to(inlinePool)).build();
+    OffloadRequest preferAsync = OffloadRequest.post("/api/thumbs")
+        .header("Prefer", "respond-async; x=y").build();
+
+    assertThat(inlineRouter.explain(post).inputs()).containsEntry("why",
+        "inline: the pool is idle and the client did not ask for respond-async");
+    Decision.Offload inline = (Decision.Offload) inlineRouter.decide(post);
+    Decision.Offload async = (Decision.Offload) inlineRouter.decide(preferAsync);
+
+    assertThat(inline.handle().attributes()).containsEntry(TaskPool.INLINE, true);
+    assertThat(async.handle().attributes()).doesNotContainKey(TaskPool.INLINE);
+    assertThat(((Decision.Offload) router.decide(post)).handle().attributes())
+        .doesNotContainKey(TaskPool.INLINE); // off by default
   }
 }

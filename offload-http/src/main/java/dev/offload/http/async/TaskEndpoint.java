@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.offload.core.Completion;
 import dev.offload.core.Decision;
 import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
@@ -16,6 +17,7 @@ import dev.offload.core.async.TaskRequest;
 import dev.offload.core.async.TaskResult;
 import dev.offload.core.async.TaskSnapshot;
 import dev.offload.core.async.TaskState;
+import dev.offload.core.async.internal.Prefer;
 import dev.offload.core.async.TaskSubmission;
 import dev.offload.core.guard.Identity;
 import dev.offload.http.OffloadHandler;
@@ -32,6 +34,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Executes the {@code Offload} decisions of {@link AsyncTaskStrategy#to(TaskPool)} and {@link
@@ -62,6 +68,10 @@ import java.util.Set;
  *       {@code {prefix}/{id}/result}, which replays the task's response (status, header fields,
  *       body).
  *   <li>{@code DELETE {prefix}/{id}}: cancels; answers the status document.
+ *   <li>With {@code TaskPool.Builder.inlineWhenIdle} on and the pool idle, a request without
+ *       {@code Prefer: respond-async} waits for its task (run on a worker) and gets its result
+ *       directly, with {@code Content-Location} naming the task; a request with it gets 202 and
+ *       {@code Preference-Applied: respond-async}.
  *   <li>A task owned by another identity (a guard admitted one when it was submitted) is 404,
  *       like an unknown id; an expired one is 410.
  * </ul>
@@ -177,14 +187,28 @@ public final class TaskEndpoint implements OffloadHandler {
     owner.ifPresent(task::owner);
     TaskSubmission submission = pool.submit(task.build(), key);
     if (submission instanceof TaskSubmission.Accepted accepted) {
+      boolean preferAsync = Prefer.respondAsync(request.headers());
+      if (!accepted.repeated() && !preferAsync
+          && offload.handle().attributes().get(TaskPool.INLINE) == Boolean.TRUE) {
+        offload.handle().tryComplete(Outcome.SUCCESS, FailureKind.NONE, Completion.NO_STATUS, 0);
+        Optional<TaskSnapshot> done = awaitFinal(pool, accepted.task().id());
+        if (done.isPresent() && done.get().result().isPresent()) {
+          replay(exchange, done.get().result().get(),
+              Headers.of("Content-Location", location(done.get())));
+          return;
+        }
+      }
       byte[] document = document(accepted.task());
-      Headers headers = Headers.of(
-          "Location", location(accepted.task()),
-          "Retry-After", seconds(accepted.retryAfter()),
-          "Content-Type", "application/json",
-          "Cache-Control", "no-store");
+      Headers.Builder headers = Headers.builder()
+          .add("Location", location(accepted.task()))
+          .add("Retry-After", seconds(accepted.retryAfter()))
+          .add("Content-Type", "application/json")
+          .add("Cache-Control", "no-store");
+      if (preferAsync) {
+        headers.add("Preference-Applied", "respond-async");
+      }
       offload.handle().tryComplete(Outcome.SUCCESS, FailureKind.NONE, 202, document.length);
-      send(exchange, 202, headers, document);
+      send(exchange, 202, headers.build(), document);
     } else if (submission instanceof TaskSubmission.Invalid invalid) {
       refuse(offload, exchange, 400, invalid.reason(), Headers.empty());
     } else if (submission instanceof TaskSubmission.Refused refused) {
@@ -192,6 +216,26 @@ public final class TaskEndpoint implements OffloadHandler {
           Headers.of("Retry-After", seconds(refused.retryAfter())));
     } else {
       throw new AssertionError("unknown submission " + submission);
+    }
+  }
+
+  /**
+   * Waits, up to the pool's inline wait, for the task to reach a final state (it runs on the
+   * pool's worker; this thread only waits). Empty when it did not in time.
+   */
+  private static Optional<TaskSnapshot> awaitFinal(TaskPool pool, String id) {
+    Optional<CompletionStage<TaskSnapshot>> stage = pool.whenFinal(id);
+    if (stage.isEmpty()) {
+      return pool.find(id).filter(t -> t.state().isFinal());
+    }
+    try {
+      return Optional.of(stage.get().toCompletableFuture()
+          .get(pool.inlineWait().orElseThrow().toNanos(), TimeUnit.NANOSECONDS));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } catch (ExecutionException | TimeoutException e) {
+      return Optional.empty();
     }
   }
 
@@ -243,7 +287,7 @@ public final class TaskEndpoint implements OffloadHandler {
         return problem(exchange, 409, "the task has no result: it is " + task.state().tag(),
             Headers.empty());
       }
-      return replay(exchange, task.result().orElseThrow());
+      return replay(exchange, task.result().orElseThrow(), Headers.empty());
     }
     if (task.state() == TaskState.SUCCEEDED) {
       return json(exchange, 303, task, Headers.of("Location", location(task) + "/result"));
@@ -264,8 +308,9 @@ public final class TaskEndpoint implements OffloadHandler {
     return Optional.empty();
   }
 
-  private int replay(ServerExchange exchange, TaskResult result) throws IOException {
-    Headers.Builder headers = Headers.builder();
+  private int replay(ServerExchange exchange, TaskResult result, Headers extra)
+      throws IOException {
+    Headers.Builder headers = extra.toBuilder();
     Headers replayed = result.headers();
     for (int i = 0; i < replayed.size(); i++) {
       if (!FRAMING.contains(replayed.name(i).toLowerCase(Locale.ROOT))) {
