@@ -319,6 +319,31 @@ class AsyncTaskGatewayTest {
     assertThat(async.header("Preference-Applied")).isEqualTo("respond-async");
   }
 
+  @ParameterizedTest
+  @EnumSource(Gateway.class)
+  void fireAndForgetIs202WithoutStatusUrlCountedBoundedAndNotKept(Gateway server)
+      throws Exception {
+    io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+    TaskPool pool = echoPool().fireAndForget(true).queueCapacity(1).meterRegistry(registry)
+        .build();
+    Gateway.Running gw = gateway(server, pool);
+
+    Response accepted = post(gw, "k-alice", "audit");
+    Response full = post(gw, "k-alice", "audit");
+    runPending();
+
+    assertThat(accepted.status()).isEqualTo(202);
+    assertThat(accepted.header("Location")).isNull();
+    assertThat(accepted.body()).isEmpty();
+    assertThat(full.status()).isEqualTo(503);
+    assertThat(runs).hasValue(1);
+    assertThat(registry.get("offload.tasks.completed").tag("outcome", "succeeded").counter()
+        .count()).isEqualTo(1);
+    assertThat(registry.get("offload.tasks.rejected").tag("reason", "full").counter().count())
+        .isEqualTo(1); // refused at decide, before the body was read
+  }
+
   private static boolean isImage(byte[] body) {
     try {
       return ImageIO.read(new ByteArrayInputStream(body)) != null;

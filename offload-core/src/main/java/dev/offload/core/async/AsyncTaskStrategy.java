@@ -79,6 +79,7 @@ public interface AsyncTaskStrategy extends OffloadStrategy {
               : refusal(pool);
         }
         if (!pool.tryReserve()) {
+          pool.refusedAtDecide();
           return refusal(pool);
         }
         return offload(pool,

@@ -90,6 +90,7 @@ public final class TaskPool {
   private final ExecutorService ownedExecutor;
   private final TaskMetrics metrics;
   private final Duration inlineWait;
+  private final boolean fireAndForget;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
@@ -129,6 +130,17 @@ public final class TaskPool {
     }
     this.metrics = new TaskMetrics(b.registry, name, () -> queued);
     this.inlineWait = b.inlineWait;
+    this.fireAndForget = b.fireAndForget;
+  }
+
+  /**
+   * Returns whether the pool runs fire-and-forget work: accepted with 202 and no status URL, its
+   * outcome counted but not kept.
+   *
+   * @return whether results are discarded
+   */
+  public boolean fireAndForget() {
+    return fireAndForget;
   }
 
   /**
@@ -281,6 +293,11 @@ public final class TaskPool {
         return true;
       }
     }
+  }
+
+  /** Counts a refusal decided by the strategy (no room at decide time). */
+  void refusedAtDecide() {
+    metrics.rejected(accepting ? "full" : "shutdown");
   }
 
   /** Releases a place {@link #tryReserve} held (the decision was executed or dropped). */
@@ -521,7 +538,11 @@ public final class TaskPool {
       task.finishedNanos = now;
     }
     TaskSnapshot last = task.snapshot();
-    store.put(last);
+    if (fireAndForget) {
+      store.remove(task.id); // nobody can ask for it: counted, not kept
+    } else {
+      store.put(last);
+    }
     active.remove(task.id);
     metrics.completed(state, ranNanos);
     task.done.complete(last);
@@ -656,6 +677,7 @@ public final class TaskPool {
     private Executor executor;
     private MeterRegistry registry;
     private Duration inlineWait;
+    private boolean fireAndForget;
 
     private Builder(String name) {
       this.name = name;
@@ -788,6 +810,20 @@ public final class TaskPool {
      */
     public Builder inlineWhenIdle(Duration maxWait) {
       this.inlineWait = Settings.positive("inlineWhenIdle", maxWait);
+      return this;
+    }
+
+    /**
+     * Makes the pool run fire-and-forget work (non-critical: an audit write, a cache warm-up):
+     * accepted with 202 and no status URL, bounded by the same queue, counted in the same
+     * metrics, and forgotten once final (no result is kept, nothing can be polled or cancelled).
+     * Off by default.
+     *
+     * @param enabled whether results are discarded
+     * @return this builder
+     */
+    public Builder fireAndForget(boolean enabled) {
+      this.fireAndForget = enabled;
       return this;
     }
 

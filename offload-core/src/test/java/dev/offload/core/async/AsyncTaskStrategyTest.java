@@ -8,6 +8,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
 import dev.offload.core.testing.FakeTicker;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Optional;
@@ -17,9 +18,10 @@ import org.junit.jupiter.api.Test;
 class AsyncTaskStrategyTest {
   private final FakeTicker ticker = new FakeTicker();
   private final ArrayDeque<Runnable> pending = new ArrayDeque<>();
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final TaskPool pool = TaskPool.builder("thumbs")
       .task(request -> TaskResult.of(200, "text/plain", request.body()))
-      .executor(pending::add).queueCapacity(1).ticker(ticker).build();
+      .executor(pending::add).queueCapacity(1).ticker(ticker).meterRegistry(registry).build();
   private final OffloadRouter router = OffloadRouter.builder()
       .ticker(ticker)
       .route("thumbs", Route.post("/api/thumbs"), AsyncTaskStrategy.to(pool))
@@ -38,6 +40,8 @@ class AsyncTaskStrategyTest {
     Decision.Reject full = (Decision.Reject) second;
     assertThat(full.status()).isEqualTo(503);
     assertThat(full.headers().first("Retry-After")).hasValue("1");
+    assertThat(registry.get("offload.tasks.rejected").tag("reason", "full").counter().count())
+        .isEqualTo(1);
 
     ((Decision.Offload) first).handle().onDropped(); // the executor gave the place back
     assertThat(router.decide(post)).isInstanceOf(Decision.Offload.class);
@@ -63,6 +67,7 @@ class AsyncTaskStrategyTest {
     assertThat(router.decide(post)).isInstanceOf(Decision.Offload.class); // explain held nothing
     assertThat(router.explain(post).inputs())
         .containsEntry("why", "refused: the queue is full");
+    assertThat(registry.find("offload.tasks.rejected").counter()).isNull(); // explain counts none
   }
 
   @Test

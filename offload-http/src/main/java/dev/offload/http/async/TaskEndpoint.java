@@ -72,6 +72,8 @@ import java.util.concurrent.TimeoutException;
  *       {@code Prefer: respond-async} waits for its task (run on a worker) and gets its result
  *       directly, with {@code Content-Location} naming the task; a request with it gets 202 and
  *       {@code Preference-Applied: respond-async}.
+ *   <li>A fire-and-forget pool ({@code TaskPool.Builder.fireAndForget}) answers 202 without a
+ *       {@code Location} or body: nothing can be polled.
  *   <li>A task owned by another identity (a guard admitted one when it was submitted) is 404,
  *       like an unknown id; an expired one is 410.
  * </ul>
@@ -186,7 +188,10 @@ public final class TaskEndpoint implements OffloadHandler {
     request.rawQuery().ifPresent(task::query);
     owner.ifPresent(task::owner);
     TaskSubmission submission = pool.submit(task.build(), key);
-    if (submission instanceof TaskSubmission.Accepted accepted) {
+    if (submission instanceof TaskSubmission.Accepted accepted && pool.fireAndForget()) {
+      offload.handle().tryComplete(Outcome.SUCCESS, FailureKind.NONE, 202, 0);
+      send(exchange, 202, Headers.of("Cache-Control", "no-store"), new byte[0]);
+    } else if (submission instanceof TaskSubmission.Accepted accepted) {
       boolean preferAsync = Prefer.respondAsync(request.headers());
       if (!accepted.repeated() && !preferAsync
           && offload.handle().attributes().get(TaskPool.INLINE) == Boolean.TRUE) {
