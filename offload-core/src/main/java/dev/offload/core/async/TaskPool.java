@@ -453,8 +453,12 @@ public final class TaskPool {
     if (wasQueued) {
       finish(task, TaskState.CANCELLED, null, "cancelled", -1);
     } else {
-      task.cancelRequested = true;
-      store.put(task.snapshot());
+      synchronized (task) { // stores under the task's lock: a final snapshot is never overwritten
+        if (!task.state.isFinal()) {
+          task.cancelRequested = true;
+          store.put(task.snapshot());
+        }
+      }
     }
     return store.get(id).or(() -> Optional.of(task.snapshot()));
   }
@@ -496,8 +500,8 @@ public final class TaskPool {
         return;
       }
       task.state = TaskState.RUNNING;
+      store.put(task.snapshot());
     }
-    store.put(task.snapshot());
     task.request.attach(task);
     long start = ticker.read();
     TaskResult result = null;
@@ -528,6 +532,7 @@ public final class TaskPool {
   private boolean finish(Running task, TaskState state, TaskResult result, String error,
       long ranNanos) {
     long now = ticker.read();
+    TaskSnapshot last;
     synchronized (task) {
       if (task.state.isFinal()) {
         return false;
@@ -536,12 +541,12 @@ public final class TaskPool {
       task.result = result;
       task.error = error;
       task.finishedNanos = now;
-    }
-    TaskSnapshot last = task.snapshot();
-    if (fireAndForget) {
-      store.remove(task.id); // nobody can ask for it: counted, not kept
-    } else {
-      store.put(last);
+      last = task.snapshot();
+      if (fireAndForget) {
+        store.remove(task.id); // nobody can ask for it: counted, not kept
+      } else {
+        store.put(last);
+      }
     }
     active.remove(task.id);
     metrics.completed(state, ranNanos);
@@ -612,7 +617,11 @@ public final class TaskPool {
         + " queued)";
   }
 
-  /** One accepted task while the pool holds it; its fields change under its own lock. */
+  /**
+   * One accepted task while the pool holds it. Its fields change, and its snapshots are stored,
+   * under its own lock, so that a late snapshot (progress, a cancel request) never overwrites the
+   * final one in the store.
+   */
   private final class Running implements TaskRequest.Progress {
     final String id;
     final TaskRequest request;
@@ -643,14 +652,11 @@ public final class TaskPool {
     @Override
     public void report(double fraction) {
       progress = fraction;
-      TaskSnapshot snapshot;
       synchronized (this) {
-        if (state != TaskState.RUNNING) {
-          return;
+        if (state == TaskState.RUNNING) {
+          store.put(snapshot());
         }
-        snapshot = snapshot();
       }
-      store.put(snapshot);
     }
 
     @Override

@@ -256,7 +256,7 @@ public final class TaskEndpoint implements OffloadHandler {
   private int status(OffloadRequest request, Optional<String> owner, ServerExchange exchange)
       throws IOException {
     String path = request.path();
-    String rest = path.length() > prefix.length() ? path.substring(prefix.length() + 1) : "";
+    String rest = path.startsWith(prefix + "/") ? path.substring(prefix.length() + 1) : "";
     boolean result = rest.endsWith("/result");
     String id = result ? rest.substring(0, rest.length() - "/result".length()) : rest;
     if (id.isEmpty() || id.indexOf('/') >= 0) {
