@@ -13,7 +13,13 @@ import java.util.List;
  *     late results are discarded)
  */
 public record ShutdownReport(boolean drained, List<String> cancelled, List<String> abandoned) {
-  /** Checks and copies the values. */
+  /**
+   * Checks and copies the values.
+   *
+   * @param drained see {@link #drained()}
+   * @param cancelled see {@link #cancelled()}
+   * @param abandoned see {@link #abandoned()}
+   */
   public ShutdownReport {
     cancelled = List.copyOf(requireNonNull(cancelled, "cancelled"));
     abandoned = List.copyOf(requireNonNull(abandoned, "abandoned"));

@@ -40,6 +40,17 @@ public record TaskSnapshot(
   /**
    * Checks the values.
    *
+   * @param id see {@link #id()}
+   * @param pool see {@link #pool()}
+   * @param owner see {@link #owner()}
+   * @param state see {@link #state()}
+   * @param progress see {@link #progress()}
+   * @param cancelRequested see {@link #cancelRequested()}
+   * @param result see {@link #result()}
+   * @param error see {@link #error()}
+   * @param createdNanos see {@link #createdNanos()}
+   * @param finishedNanos see {@link #finishedNanos()}
+   * @param expiresAtNanos see {@link #expiresAtNanos()}
    * @throws IllegalArgumentException if a result is present on a task that did not succeed
    */
   public TaskSnapshot {

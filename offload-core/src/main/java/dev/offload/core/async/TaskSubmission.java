@@ -26,7 +26,13 @@ public sealed interface TaskSubmission {
    */
   record Accepted(TaskSnapshot task, boolean repeated, Duration retryAfter)
       implements TaskSubmission {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param task see {@link #task()}
+     * @param repeated see {@link #repeated()}
+     * @param retryAfter see {@link #retryAfter()}
+     */
     public Accepted {
       requireNonNull(task, "task");
       requireNonNull(retryAfter, "retryAfter");
@@ -39,7 +45,11 @@ public sealed interface TaskSubmission {
    * @param reason the validator's reason, for the client
    */
   record Invalid(String reason) implements TaskSubmission {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param reason see {@link #reason()}
+     */
     public Invalid {
       requireNonNull(reason, "reason");
     }
@@ -53,7 +63,12 @@ public sealed interface TaskSubmission {
    *     throughput
    */
   record Refused(String reason, Duration retryAfter) implements TaskSubmission {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param reason see {@link #reason()}
+     * @param retryAfter see {@link #retryAfter()}
+     */
     public Refused {
       requireNonNull(reason, "reason");
       requireNonNull(retryAfter, "retryAfter");
