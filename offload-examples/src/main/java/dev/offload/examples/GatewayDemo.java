@@ -8,6 +8,9 @@ import dev.offload.core.Guard;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Route;
+import dev.offload.core.async.AsyncTaskStrategy;
+import dev.offload.core.async.TaskPool;
+import dev.offload.core.async.TaskResult;
 import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
@@ -15,6 +18,7 @@ import dev.offload.core.guard.KeyResolver;
 import dev.offload.core.guard.RateLimit;
 import dev.offload.core.guard.RateLimitPolicy;
 import dev.offload.http.OffloadExecutor;
+import dev.offload.http.async.TaskEndpoint;
 import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
 import io.micrometer.core.instrument.Meter;
@@ -30,6 +34,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +64,16 @@ public final class GatewayDemo {
         .build();
 
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    // image resizing on one dedicated worker, never on the server's request threads
+    TaskPool thumbnails = TaskPool.builder("thumbnails")
+        .workers(1).queueCapacity(8)
+        .validator(request -> Thumbnails.isImage(request.body()) ? Optional.empty()
+            : Optional.of("the body is not an image"))
+        .task(request -> TaskResult.of(200, "image/png",
+            Thumbnails.resize(request.body(), 320, 240)))
+        .meterRegistry(registry)
+        .build();
+    TaskEndpoint tasks = TaskEndpoint.builder().pool(thumbnails).build();
     OffloadRouter router = OffloadRouter.builder()
         .meterRegistry(registry)
         // one request per minute per client on the orders API: the second gets 429
@@ -75,12 +90,14 @@ public final class GatewayDemo {
         .route("static", Route.get("/static/**"),
             CdnStrategy.redirectTo(URI.create("https://cdn.example.com")))
         .route("orders", Route.prefix("/api/orders"), FailoverStrategy.to(orders))
+        .route("thumbnails", Route.post("/api/thumbnails"), AsyncTaskStrategy.to(thumbnails))
+        .route("tasks", tasks.statusRoute(), AsyncTaskStrategy.statusEndpoint())
         // answered from memory after the first request, which fills it from the host's handler
         .route("img", Route.get("/img/**"), CdnStrategy.edgeCache(
             EdgeCache.builder().maximumBytes(8 << 20).meterRegistry(registry).build()))
         .build();
     // the router's registry is the executor's too; closing releases OkHttp's connections
-    OffloadExecutor executor = OffloadExecutor.of(router);
+    OffloadExecutor executor = OffloadExecutor.builder(router).offloadHandler(tasks).build();
 
     AtomicInteger hostCalls = new AtomicInteger();
     HttpHandler hostApp = exchange -> {
@@ -123,8 +140,11 @@ public final class GatewayDemo {
         out.println(why);
         out.println();
       }
+      offloadAThumbnail(out, client, base, thumbnails);
     } finally {
-      // shut down in order: stop taking requests, then release what forwarding holds
+      // shut down in order: no new tasks (running ones finish), stop taking requests, then
+      // release what forwarding holds
+      thumbnails.shutdown(Duration.ofSeconds(10));
       gateway.stop(0);
       executor.close();
       backend.stop(0);
@@ -136,6 +156,37 @@ public final class GatewayDemo {
       out.println("  " + meter.getId().getName() + " " + meter.getId().getTags() + " = "
           + meter.measure().iterator().next().getValue());
     }
+  }
+
+  /** POSTs a 2-megapixel PNG: 202, then the status (303 once done), then the thumbnail. */
+  private static void offloadAThumbnail(PrintStream out, HttpClient client, String base,
+      TaskPool thumbnails) throws IOException, InterruptedException {
+    HttpResponse<String> accepted = client.send(HttpRequest.newBuilder(
+            URI.create(base + "/api/thumbnails"))
+        .header("Content-Type", "image/png")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(Thumbnails.sample(1600, 1250)))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
+    String location = accepted.headers().firstValue("Location").orElse("(none)");
+    out.println("POST /api/thumbnails (2 MP PNG)  ->  " + accepted.statusCode() + "  Location: "
+        + location + "  Retry-After: " + accepted.headers().firstValue("Retry-After").orElse("-"));
+    out.println("  body: " + accepted.body());
+    String id = location.substring(location.lastIndexOf('/') + 1);
+    try { // the demo waits for the worker; a client would poll after Retry-After
+      thumbnails.whenFinal(id).ifPresent(done -> done.toCompletableFuture().join());
+    } catch (RuntimeException e) {
+      out.println("  the task did not finish: " + e);
+    }
+    HttpResponse<String> status = client.send(HttpRequest.newBuilder(URI.create(base + location))
+        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    out.println("GET " + location + "  ->  " + status.statusCode() + "  Location: "
+        + status.headers().firstValue("Location").orElse("-"));
+    HttpResponse<byte[]> result = client.send(HttpRequest.newBuilder(
+            URI.create(base + location + "/result")).timeout(Duration.ofSeconds(10)).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    out.println("GET " + location + "/result  ->  " + result.statusCode() + "  "
+        + result.headers().firstValue("Content-Type").orElse("") + "  "
+        + Thumbnails.describe(result.body()));
+    out.println();
   }
 
   private static String indent(String text) {

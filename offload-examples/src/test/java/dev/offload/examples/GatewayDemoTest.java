@@ -27,6 +27,10 @@ class GatewayDemoTest {
         .contains("GET /admin/stats  ->  401")
         .contains("admin key required")
         .contains("GET /static/%2e%2e/%2e%2e/etc/passwd  ->  400")
+        .contains("POST /api/thumbnails (2 MP PNG)  ->  202  Location: /offload/tasks/")
+        .containsPattern("GET /offload/tasks/[A-Za-z0-9_-]{22}  ->  303  Location: /offload/tasks/")
+        .containsPattern("/result  ->  200  image/png  320x240 PNG")
+        .contains("offload.tasks.completed")
         .contains("offload.forward.requests");
   }
 }
