@@ -8,11 +8,11 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 
 /** The demo's heavy work: PNG thumbnails with ImageIO (the user's own code in a real host). */
-final class Thumbnails {
+public final class Thumbnails {
   private Thumbnails() {}
 
   /** Whether {@code bytes} decode as an image. */
-  static boolean isImage(byte[] bytes) {
+  public static boolean isImage(byte[] bytes) {
     try {
       return javax.imageio.ImageIO.read(new ByteArrayInputStream(bytes)) != null;
     } catch (IOException e) {
@@ -21,7 +21,7 @@ final class Thumbnails {
   }
 
   /** Decodes an image, scales it to {@code width} x {@code height} and encodes it as PNG. */
-  static byte[] resize(byte[] image, int width, int height) throws IOException {
+  public static byte[] resize(byte[] image, int width, int height) throws IOException {
     BufferedImage source = javax.imageio.ImageIO.read(new ByteArrayInputStream(image));
     if (source == null) {
       throw new IOException("not an image");

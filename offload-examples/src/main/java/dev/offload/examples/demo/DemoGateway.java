@@ -15,6 +15,9 @@ import dev.offload.core.OffloadRouter;
 import dev.offload.core.OffloadStrategy;
 import dev.offload.core.Route;
 import dev.offload.core.async.AsyncTaskStrategy;
+import dev.offload.core.async.ShutdownReport;
+import dev.offload.core.async.TaskPool;
+import dev.offload.core.async.TaskResult;
 import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.AssetManifest;
 import dev.offload.core.cdn.CachePolicy;
@@ -28,8 +31,9 @@ import dev.offload.core.guard.Identity;
 import dev.offload.core.guard.KeyResolver;
 import dev.offload.core.guard.RateLimit;
 import dev.offload.core.guard.RateLimitPolicy;
+import dev.offload.examples.Thumbnails;
 import dev.offload.http.OffloadExecutor;
-import dev.offload.http.OffloadHandler;
+import dev.offload.http.async.TaskEndpoint;
 import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -45,6 +49,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -93,6 +98,8 @@ public final class DemoGateway implements AutoCloseable {
 
   private static final String RESOURCES = "/dev/offload/examples/demo/";
   private static final Route API = Route.prefix("/api/");
+  /** Where the API key is required: the API, and the thumbnail tasks it created. */
+  private static final Route KEYED = API.or(Route.prefix("/offload/tasks/"));
 
   static {
     // the JDK server's request and response deadlines, once, before this JVM's first HttpServer
@@ -112,6 +119,8 @@ public final class DemoGateway implements AutoCloseable {
   private final Backend replicaBackend;
   private final OffloadRouter router;
   private final OffloadExecutor executor;
+  private final TaskPool thumbnailPool;
+  private final TaskEndpoint tasks;
   private final Map<String, String> fingerprinted;
   private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -133,10 +142,11 @@ public final class DemoGateway implements AutoCloseable {
       started.add(cdn);
       this.ordersBackend = backend("orders", orders.uri());
       this.replicaBackend = backend("orders-replica", replica.uri());
+      this.thumbnailPool = newThumbnailPool();
+      this.tasks = TaskEndpoint.builder().pool(thumbnailPool).build();
       this.router = options.offloading() ? offloadingRouter() : baselineRouter();
       this.executor = OffloadExecutor.builder(router)
-          .meterRegistry(registry)
-          .offloadHandler(offloadHandler())
+          .offloadHandler(tasks)
           .build();
       this.gateway = DemoServer.start("gateway", ports.gateway(), GATEWAY_THREADS,
           OffloadHttpHandler.wrap(executor, hostApplication()));
@@ -179,24 +189,33 @@ public final class DemoGateway implements AutoCloseable {
   }
 
   /**
-   * {@code POST /api/thumbnails}. Issue 10 (AsyncTaskStrategy) switches this to a worker pool
-   * that resizes the posted PNG/JPEG (202 + {@code Location: /offload/tasks/{id}}, 400 for a
-   * body that is not an image), together with {@link #offloadHandler()}; until then the
-   * executor's default handler answers 503.
-   *
-   * @return the strategy for thumbnail requests
+   * The thumbnail workers: 2 dedicated threads that resize the posted PNG/JPEG to 320x240, a
+   * queue of 32 (full: 503 + {@code Retry-After}), results kept 10 minutes; a body that is not an
+   * image is refused up front (400), never accepted and failed later.
    */
-  static OffloadStrategy thumbnails() {
-    return AsyncTaskStrategy.toQueue("thumbnails");
+  private TaskPool newThumbnailPool() {
+    return TaskPool.builder("thumbnails")
+        .workers(2)
+        .queueCapacity(32)
+        .validator(request -> Thumbnails.isImage(request.body()) ? Optional.empty()
+            : Optional.of("the body is not a PNG or JPEG image"))
+        .task(request -> TaskResult.of(200, "image/png",
+            Thumbnails.resize(request.body(), 320, 240)))
+        .resultTtl(Duration.ofMinutes(10))
+        .ticker(options.ticker())
+        .meterRegistry(registry)
+        .build();
   }
 
   /**
-   * What executes {@code Offload} decisions (issue 10 replaces it with the thumbnail workers).
+   * {@code POST /api/thumbnails}: offloaded to the thumbnail workers, answered 202 with {@code
+   * Location: /offload/tasks/{id}}.
    *
-   * @return the executor's offload handler
+   * @param pool the thumbnail workers
+   * @return the strategy for thumbnail requests
    */
-  static OffloadHandler offloadHandler() {
-    return OffloadHandler.unavailable();
+  static OffloadStrategy thumbnails(TaskPool pool) {
+    return AsyncTaskStrategy.to(pool);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -239,7 +258,8 @@ public final class DemoGateway implements AutoCloseable {
         .route("orders-read", Route.get("/api/orders/**"),
             ordersReads(ordersBackend, replicaBackend))
         .route("orders-write", Route.post("/api/orders"), FailoverStrategy.to(ordersBackend))
-        .route("thumbnails", Route.post("/api/thumbnails"), thumbnails())
+        .route("thumbnails", Route.post("/api/thumbnails"), thumbnails(thumbnailPool))
+        .route("tasks", tasks.statusRoute(), AsyncTaskStrategy.statusEndpoint())
         .route("echo", Route.get("/api/echo"), FailoverStrategy.to(ordersBackend))
         .route("metrics", Route.get("/metrics"), OffloadStrategy.passThrough())
         .build(); // anything else: the host's own handler
@@ -258,12 +278,12 @@ public final class DemoGateway implements AutoCloseable {
     return new Guard() {
       @Override
       public GuardVerdict check(OffloadRequest request, DecisionContext context) {
-        return API.matches(request) ? guard.check(request, context) : GuardVerdict.admit();
+        return KEYED.matches(request) ? guard.check(request, context) : GuardVerdict.admit();
       }
 
       @Override
       public String describe() {
-        return guard.describe() + " on " + API;
+        return guard.describe() + " on " + KEYED;
       }
     };
   }
@@ -479,8 +499,28 @@ public final class DemoGateway implements AutoCloseable {
   }
 
   /**
-   * Drains and stops everything: the gateway first (in-flight requests finish), then the CDN
-   * and the backends. Waits at most about 10 s per server. A second call does nothing.
+   * Returns what answers the thumbnail tasks: 202s, status documents, results, cancels.
+   *
+   * @return the task endpoint the gateway's executor uses
+   */
+  public TaskEndpoint tasks() {
+    return tasks;
+  }
+
+  /**
+   * Returns the thumbnail workers.
+   *
+   * @return the pool behind {@code POST /api/thumbnails}
+   */
+  public TaskPool thumbnailPool() {
+    return thumbnailPool;
+  }
+
+  /**
+   * Drains and stops everything: the gateway first (in-flight requests finish), then the
+   * thumbnail workers (accepted tasks finish, what does not within 10 s is reported), the
+   * executor, the CDN and the backends. Waits at most about 10 s per server. A second call does
+   * nothing.
    */
   @Override
   public void close() {
@@ -488,6 +528,14 @@ public final class DemoGateway implements AutoCloseable {
       return;
     }
     gateway.close();
+    try {
+      ShutdownReport report = thumbnailPool.shutdown(Duration.ofSeconds(10));
+      if (!report.drained()) {
+        System.err.println("thumbnails: not drained in 10 s: " + report);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     executor.close();
     cdn.close();
     orders.close();

@@ -59,6 +59,7 @@ public final class LoadRun {
   private final Map<String, Double> decisionsBefore;
   private final Map<String, Double> cacheBefore;
   private final double retriesBefore;
+  private final Map<String, Double> tasksBefore;
 
   private LoadRun(DemoGateway demo, Plan plan) {
     this.demo = demo;
@@ -66,6 +67,7 @@ public final class LoadRun {
     this.decisionsBefore = countsByTag(demo.registry(), "offload.decisions", "decision");
     this.cacheBefore = countsByTag(demo.registry(), "offload.cache.requests", "result");
     this.retriesBefore = retries(demo.registry());
+    this.tasksBefore = tasks(demo.registry());
   }
 
   /**
@@ -149,6 +151,7 @@ public final class LoadRun {
     long now = demo.options().ticker().read(); // the router's clock, for its load windows
     return new Snapshot(demo.options().offloading(), plan, Duration.ofNanos(elapsedNanos), done,
         sent.sum(), answered.sum(), failed.sum(), byStatus, decisions, cache,
+        delta(tasks(demo.registry()), tasksBefore),
         Math.round(retries(demo.registry()) - retriesBefore),
         backend(demo.orders(), demo.ordersBackend(), now),
         backend(demo.replica(), demo.replicaBackend(), now));
@@ -158,6 +161,14 @@ public final class LoadRun {
     LoadSnapshot load = BackendLoad.of(described).snapshot(now).get(0);
     return new BackendStats(backend.name(), backend.received(), backend.inFlight(),
         backend.peakInFlight(), load.p99());
+  }
+
+  /** Tasks submitted ({@code submitted}) and finished, by outcome ({@code succeeded}, ...). */
+  private static Map<String, Double> tasks(MeterRegistry registry) {
+    Map<String, Double> tasks = countsByTag(registry, "offload.tasks.completed", "outcome");
+    tasks.put("submitted", registry.find("offload.tasks.submitted").counters().stream()
+        .mapToDouble(Counter::count).sum());
+    return tasks;
   }
 
   private static double retries(MeterRegistry registry) {
@@ -350,7 +361,8 @@ public final class LoadRun {
    */
   public record Snapshot(boolean offloading, Plan plan, Duration elapsed, boolean done,
       long sent, long answered, long failed, Map<Integer, Long> statuses,
-      Map<String, Long> decisions, Map<String, Long> cache, long retries, BackendStats orders,
+      Map<String, Long> decisions, Map<String, Long> cache, Map<String, Long> tasks,
+      long retries, BackendStats orders,
       BackendStats replica) {
     /**
      * Copies the maps.
@@ -365,6 +377,8 @@ public final class LoadRun {
      * @param statuses answers by status code
      * @param decisions the router's decisions by kind
      * @param cache the edge cache's answers by result
+     * @param tasks thumbnail tasks: {@code submitted}, and finished by outcome ({@code
+     *     succeeded}, {@code failed}, {@code cancelled})
      * @param retries forwarded requests sent again
      * @param orders what orders saw
      * @param replica what orders-replica saw
@@ -376,6 +390,7 @@ public final class LoadRun {
       statuses = Map.copyOf(statuses);
       decisions = Map.copyOf(decisions);
       cache = Map.copyOf(cache);
+      tasks = Map.copyOf(tasks);
       requireNonNull(orders, "orders");
       requireNonNull(replica, "replica");
     }
@@ -389,6 +404,25 @@ public final class LoadRun {
      */
     public long decisions(String kind) {
       return decisions.getOrDefault(kind, 0L);
+    }
+
+    /**
+     * Returns the tasks accepted into the thumbnail workers' queue.
+     *
+     * @return how many
+     */
+    public long tasksQueued() {
+      return tasks.getOrDefault("submitted", 0L);
+    }
+
+    /**
+     * Returns the tasks that reached a final state (succeeded, failed or cancelled).
+     *
+     * @return how many
+     */
+    public long tasksDone() {
+      return tasks.entrySet().stream().filter(e -> !e.getKey().equals("submitted"))
+          .mapToLong(Map.Entry::getValue).sum();
     }
 
     /**

@@ -81,8 +81,8 @@ public final class LoadView {
         "  offload ratio %5.1f%% (never reached orders)   cache hits %5.1f%%   429s %d%n",
         100 * s.offloadRatio(), 100 * s.cacheHitRatio(), s.status(429)));
     b.append(String.format(Locale.ROOT,
-        "  tasks queued %d, done %d (thumbnails answer 503 until AsyncTaskStrategy lands)%n",
-        0, 0));
+        "  tasks queued %d, done %d (thumbnails resized on 2 dedicated workers)%n",
+        s.tasksQueued(), s.tasksDone()));
     b.append(String.format(Locale.ROOT, "  %-15s %9s %6s %9s %9s%n",
         "backend", "in flight", "peak", "p99", "received"));
     for (BackendStats backend : List.of(s.orders(), s.replica())) {
@@ -123,7 +123,8 @@ public final class LoadView {
         "/hello, /metrics, edge-cache fills");
     row(b, "rejected by the guards", on.decisions("reject"), String.format(Locale.ROOT,
         "401: %d, 403: %d, 429: %d", on.status(401), on.status(403), on.status(429)));
-    row(b, "offloaded as tasks", on.decisions("offload"), "503 until AsyncTaskStrategy lands");
+    row(b, "offloaded as tasks", on.decisions("offload"), String.format(Locale.ROOT,
+        "202: %d, resized by the workers: %d", on.status(202), on.tasksDone()));
     row(b, "forwarded to a backend", on.decisions("forward"), String.format(Locale.ROOT,
         "orders received %d, orders-replica %d%s", on.orders().received(),
         on.replica().received(), on.retries() == 0 ? ""

@@ -2,7 +2,6 @@ package dev.offload.examples.demo;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.offload.core.OffloadRouter;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.servlet.OffloadFilter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -50,17 +49,17 @@ public final class ServletGateway implements AutoCloseable {
    * Starts Jetty on {@code 127.0.0.1:port} with {@code router} as a filter in front of the host
    * servlet.
    *
-   * @param router the router (the demo's: {@link DemoGateway#router()})
-   * @param registry where the forwarder records, and what {@code /metrics} shows
+   * @param demo the running demo, whose router, registry and thumbnail workers it shares
    * @param port the port, 0 for a free one
    * @return the running gateway
    * @throws Exception if Jetty cannot start (a port in use, for one)
    */
-  public static ServletGateway start(OffloadRouter router, PrometheusMeterRegistry registry,
-      int port) throws Exception {
-    requireNonNull(router, "router");
-    requireNonNull(registry, "registry");
-    OffloadExecutor executor = OffloadExecutor.builder(router).meterRegistry(registry).build();
+  public static ServletGateway start(DemoGateway demo, int port) throws Exception {
+    requireNonNull(demo, "demo");
+    PrometheusMeterRegistry registry = demo.registry();
+    OffloadExecutor executor = OffloadExecutor.builder(demo.router())
+        .offloadHandler(demo.tasks())
+        .build();
     Server server = new Server();
     ServerConnector connector = new ServerConnector(server);
     connector.setHost("127.0.0.1");
@@ -125,7 +124,7 @@ public final class ServletGateway implements AutoCloseable {
     }
     DemoGateway demo = DemoGateway.start(
         DemoGateway.Options.defaults().withPorts(DemoGateway.Ports.from(port)));
-    ServletGateway jetty = start(demo.router(), demo.registry(), port + 1);
+    ServletGateway jetty = start(demo, port + 1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       jetty.close();
       demo.close();

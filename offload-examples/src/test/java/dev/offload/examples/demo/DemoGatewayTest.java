@@ -16,10 +16,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Every row of the demo's route table, over real HTTP on loopback, on free ports. */
@@ -161,7 +161,6 @@ class DemoGatewayTest {
   }
 
   @Test
-  @Disabled("enable when AsyncTaskStrategy (issue 10) lands in DemoGateway.thumbnails()")
   void thumbnailsAnswer202WithATaskLocationAndANonImage400() throws Exception {
     byte[] png = DemoGatewayTest.class
         .getResourceAsStream("/dev/offload/examples/demo/static/logo.png").readAllBytes();
@@ -173,9 +172,25 @@ class DemoGatewayTest {
         .POST(HttpRequest.BodyPublishers.ofString("not an image")));
 
     assertThat(accepted.statusCode()).isEqualTo(202);
-    assertThat(accepted.headers().firstValue("Location")).get().asString()
-        .startsWith("/offload/tasks/");
+    String location = accepted.headers().firstValue("Location").orElseThrow();
+    assertThat(location).startsWith("/offload/tasks/");
     assertThat(notAnImage.statusCode()).isEqualTo(400);
+
+    // the worker resizes it; then the status answers 303 to the replayed result
+    String id = location.substring("/offload/tasks/".length());
+    demo.thumbnailPool().whenFinal(id)
+        .ifPresent(done -> done.toCompletableFuture().orTimeout(30, TimeUnit.SECONDS).join());
+    HttpResponse<String> status = send(HttpRequest.newBuilder(uri(location))
+        .header("X-Api-Key", KEY));
+    assertThat(status.statusCode()).isEqualTo(303);
+    String resultLocation = status.headers().firstValue("Location").orElseThrow();
+    HttpResponse<byte[]> result = client.send(HttpRequest.newBuilder(uri(resultLocation))
+        .header("X-Api-Key", KEY).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(result.statusCode()).isEqualTo(200);
+    assertThat(result.headers().firstValue("Content-Type")).hasValue("image/png");
+    assertThat(ImageIO.read(new ByteArrayInputStream(result.body())).getWidth()).isEqualTo(320);
+    // another caller without the key is refused before it can see the task
+    assertThat(get(location, null).statusCode()).isEqualTo(401);
   }
 
   @Test

@@ -43,7 +43,8 @@ class LoadRunTest {
         .isEqualTo(on.status(401) + on.status(403) + on.status(429));
     assertThat(on.status(401)).isEqualTo(5); // the mix's slot 10 of 20: 100 requests, 5 rounds
     assertThat(on.status(403)).isEqualTo(5);
-    assertThat(on.decisions("offload")).isEqualTo(on.status(503)).isEqualTo(5);
+    assertThat(on.decisions("offload")).isEqualTo(on.status(202)).isEqualTo(5);
+    assertThat(on.tasksQueued()).isEqualTo(5);
     assertThat(on.decisions("redirect")).isEqualTo(on.status(302)).isEqualTo(15);
     assertThat(on.cache().get("hit")).isEqualTo(on.decisions("serve_cached"));
     assertThat(on.offloadRatio())

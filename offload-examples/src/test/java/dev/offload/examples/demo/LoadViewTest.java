@@ -48,7 +48,7 @@ class LoadViewTest {
   private static LoadRun.Snapshot snapshot(Duration elapsed, long sent) {
     return new LoadRun.Snapshot(true, PLAN, elapsed, false, sent, sent, 0,
         Map.of(200, sent - 2, 429, 2L), Map.of("forward", 3L, "reject", 2L, "redirect", sent - 5),
-        Map.of("hit", 3L, "miss", 1L), 0,
+        Map.of("hit", 3L, "miss", 1L), Map.of("submitted", 2L, "succeeded", 1L), 0,
         new LoadRun.BackendStats("orders", 3, 1, 2, Duration.ofMillis(45)),
         new LoadRun.BackendStats("orders-replica", 0, 0, 0, Duration.ZERO));
   }

@@ -19,7 +19,7 @@ class ServletGatewayTest {
   void theSameRouterInJettyRedirectsCachesGuardsForwardsAndPassesThrough() throws Exception {
     try (DemoGateway demo = DemoGateway.start(DemoGateway.Options.defaults()
             .withPorts(DemoGateway.Ports.ephemeral()).withOrders(2, Duration.ZERO));
-        ServletGateway jetty = ServletGateway.start(demo.router(), demo.registry(), 0)) {
+        ServletGateway jetty = ServletGateway.start(demo, 0)) {
       HttpResponse<String> asset = get(jetty, "/assets/app.css", null);
       HttpResponse<String> miss = get(jetty, "/static/app.js", null);
       HttpResponse<String> hit = get(jetty, "/static/app.js", null);
