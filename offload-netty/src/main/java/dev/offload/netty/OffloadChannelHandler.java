@@ -241,7 +241,7 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
         }
       }
     } finally {
-      if (!exchange.done().isDone()) {
+      if (!exchange.ended()) {
         exchange.abort(); // the executor returned without ending the response: a bug, not a hang
       }
       exchange.done().whenComplete((v, e) -> ctx.executor().execute(() -> finished(exchange)));

@@ -86,12 +86,13 @@ public final class NettyExchange implements ServerExchange {
   }
 
   /**
-   * Returns whether the connection must close after this exchange.
+   * Returns whether the connection must close after this exchange: asked for, or needed by the
+   * framing. (A request body left unread is the adapter's to check: it closes then too.)
    *
    * @return true when it must close
    */
   public synchronized boolean closeAfter() {
-    return closeAfter || !bodyComplete;
+    return closeAfter;
   }
 
   /**
@@ -101,6 +102,16 @@ public final class NettyExchange implements ServerExchange {
    */
   public synchronized int status() {
     return status;
+  }
+
+  /**
+   * Returns whether the response was ended: its last chunk written or handed to the channel, or
+   * the exchange aborted.
+   *
+   * @return whether it ended
+   */
+  public synchronized boolean ended() {
+    return ended;
   }
 
   /**
