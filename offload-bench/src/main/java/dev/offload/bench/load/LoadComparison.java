@@ -11,6 +11,7 @@ import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.jdk.OffloadHttpHandler;
+import dev.offload.netty.OffloadServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -98,6 +99,11 @@ public final class LoadComparison {
       Map<String, String> arms = new LinkedHashMap<>();
       arms.put("direct", url(backend));
       arms.put("gateway", url(gateway));
+      OffloadServer netty = OffloadServer.builder(
+              OffloadExecutor.builder(forwarding).forwarding(f -> f.okHttpClient(client)).build())
+          .port(0).start();
+      closers.add(netty);
+      arms.put("netty gateway", "http://127.0.0.1:" + netty.port() + "/hello");
       Path www = Files.createTempDirectory("offload-www");
       Files.createDirectories(www.resolve("static"));
       Files.write(www.resolve("static").resolve("asset.css"), ASSET);
@@ -109,6 +115,9 @@ public final class LoadComparison {
       }
       arms.put("host", url(hostAlone));
       arms.put("host+offload", url(hostWrapped));
+      arms.put("netty host", "http://127.0.0.1:" + NettyHost.start(null, closers) + "/hello");
+      arms.put("netty host+offload",
+          "http://127.0.0.1:" + NettyHost.start(OffloadExecutor.of(passThrough), closers) + "/hello");
       arms.put("asset host", assetUrl(assetHost.getAddress().getPort()));
       arms.put("asset edge", assetUrl(assetEdge.getAddress().getPort()));
       if (nginxPort != null) {
@@ -155,6 +164,10 @@ public final class LoadComparison {
     row("gateway / direct backend", c32, c1, "gateway", "direct");
     row("nginx proxy_pass / direct backend", c32, c1, "nginx", "direct");
     row("host+offload pass-through / host alone", c32, c1, "host+offload", "host");
+    row("netty gateway (OkHttp forwarder) / nginx proxy_pass", c32, c1, "netty gateway", "nginx");
+    row("netty gateway / JDK gateway", c32, c1, "netty gateway", "gateway");
+    row("netty host+offload pass-through / netty host alone", c32, c1, "netty host+offload",
+        "netty host");
     row("4 KiB asset: edge cache hit / host from memory", c32, c1, "asset edge", "asset host");
     row("4 KiB asset: edge cache hit / nginx static file", c32, c1, "asset edge", "asset nginx");
   }
