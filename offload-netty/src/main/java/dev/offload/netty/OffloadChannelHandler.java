@@ -2,10 +2,16 @@ package dev.offload.netty;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.Completion;
+import dev.offload.core.Decision;
+import dev.offload.core.DecisionHandle;
+import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
+import dev.offload.core.Outcome;
 import dev.offload.core.ResponseFill;
 import dev.offload.http.HostHandler;
 import dev.offload.http.OffloadExecutor;
+import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.Problem;
 import dev.offload.netty.internal.NettyExchange;
 import io.netty.buffer.Unpooled;
@@ -36,6 +42,7 @@ import java.io.InterruptedIOException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
@@ -169,16 +176,33 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
       current = exchange;
       inBody = true;
       ctx.channel().config().setAutoRead(false);
-      try {
-        blocking.execute(() -> run(exchange));
-      } catch (RejectedExecutionException e) {
-        current = null;
+      exchange.done().whenComplete((v, e) -> ctx.executor().execute(() -> finished(exchange)));
+      OffloadExecutor.Decided decided = executor.decide(exchange); // no I/O but a refusal
+      if (decided == null) {
         ReferenceCountUtil.release(msg);
-        answerAndClose(HttpResponseStatus.SERVICE_UNAVAILABLE, "the gateway is at capacity");
-        return;
+        return; // answered: refused with Connection: close
       }
-      if (msg instanceof HttpContent) { // a full request built by an earlier handler
-        content((HttpContent) msg);
+      if (decided.decision() instanceof Decision.PassThrough passThrough
+          && passThrough.handle().pendingResponse().isEmpty()) {
+        passThroughOnLoop(exchange, passThrough.handle());
+      } else if (!decided.mayBlock()) {
+        run(exchange, decided); // a response from memory: writes only, on the loop
+      } else {
+        try {
+          blocking.execute(() -> run(exchange, decided));
+        } catch (RejectedExecutionException e) {
+          if (decided.decision() instanceof Decision.Holding holding) {
+            new GuardedFill(holding.handle().responseFill()).endUnanswered();
+            holding.handle().tryComplete(Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+                503, 0);
+          }
+          ReferenceCountUtil.release(msg);
+          answerAndClose(HttpResponseStatus.SERVICE_UNAVAILABLE, "the gateway is at capacity");
+          return;
+        }
+      }
+      if (msg instanceof HttpContent && current == exchange && inBody) {
+        content((HttpContent) msg); // a full request built by an earlier handler
       }
       return;
     }
@@ -222,10 +246,12 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
     }
   }
 
-  /** Runs the executor on a worker thread. */
-  private void run(NettyExchange exchange) {
+  /**
+   * Carries out the decision: on a worker thread, or on the loop for answers from memory.
+   */
+  private void run(NettyExchange exchange, OffloadExecutor.Decided decided) {
     try {
-      executor.execute(exchange, (responseHeaders, fill) -> passThrough(exchange,
+      executor.execute(decided, exchange, (responseHeaders, fill) -> passThrough(exchange,
           responseHeaders, fill));
     } catch (IOException e) {
       exchange.abort();
@@ -244,8 +270,27 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
       if (!exchange.ended()) {
         exchange.abort(); // the executor returned without ending the response: a bug, not a hang
       }
-      exchange.done().whenComplete((v, e) -> ctx.executor().execute(() -> finished(exchange)));
     }
+  }
+
+  /**
+   * A pass-through on the loop: the request goes down the pipeline, and the handle completes
+   * when the host's last chunk is written (or as dropped when the client leaves first).
+   */
+  private void passThroughOnLoop(NettyExchange exchange, DecisionHandle handle) {
+    for (Map.Entry<dev.offload.core.AttributeKey<?>, Object> a : handle.attributes().entrySet()) {
+      exchange.setAttribute(a.getKey().name(), a.getValue());
+    }
+    new GuardedFill(handle.responseFill()).endUnanswered(); // not filled from the host here
+    CompletableFuture<HostHandler.HostResponse> answered = new CompletableFuture<>();
+    answered.whenComplete((r, e) -> {
+      if (r != null) {
+        OffloadExecutor.completePassThrough(handle, r.status(), r.bytes());
+      } else {
+        handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, Completion.NO_STATUS, 0);
+      }
+    });
+    startPassThrough(exchange, handle.responseHeaders(), answered);
   }
 
   /**

@@ -109,6 +109,18 @@ class OffloadServerTest {
   }
 
   @Test
+  void answersHeadWithoutABodyAndKeepsTheConnection() throws Exception {
+    startDefault();
+    try (Raw c = new Raw(server.port())) {
+      Raw.Response head = c.send("HEAD /api/h HTTP/1.1\r\nHost: gw.example\r\n\r\n").read(true);
+      Raw.Response next = c.send("GET /api/next HTTP/1.1\r\nHost: gw.example\r\n\r\n").read();
+
+      assertThat(head.status()).isEqualTo(200);
+      assertThat(next.body()).startsWith("GET /api/next ");
+    }
+  }
+
+  @Test
   void streamsAChunkedRequestBodyToTheBackend() throws Exception {
     startDefault();
     try (Raw c = new Raw(server.port())) {

@@ -75,5 +75,10 @@ final class NettyHost {
         ctx.writeAndFlush(response);
       }
     }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      ctx.close(); // wrk resets its connections at the end of a run
+    }
   }
 }

@@ -256,6 +256,9 @@ public final class NettyExchange implements ServerExchange {
       if (!noBody) {
         if (contentLength >= 0) {
           response.headers().set(HttpHeaderNames.CONTENT_LENGTH, contentLength);
+        } else if (method().equals("HEAD")) {
+          // no body follows, so no framing: a chunked HEAD response would get a last chunk
+          response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
         } else if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
           response.headers().remove(HttpHeaderNames.CONTENT_LENGTH);
           response.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -423,7 +426,9 @@ public final class NettyExchange implements ServerExchange {
       }
       if (!channel.isWritable()) {
         channel.flush();
-        awaitWritable();
+        if (!channel.eventLoop().inEventLoop()) { // on the loop (answers from memory): never wait
+          awaitWritable();
+        }
       }
     }
 
