@@ -223,6 +223,11 @@ class OffloadServerTest {
   }
 
   @Test
+  void refusesAnObsoleteLineFoldAndCloses() throws Exception {
+    assertRefused("GET /api/x HTTP/1.1\r\nHost: gw.example\r\nX-A: 1\r\n folded\r\n\r\n", 400);
+  }
+
+  @Test
   void refusesAnInvalidHeaderNameAndCloses() throws Exception {
     assertRefused("GET /api/x HTTP/1.1\r\nHost: gw.example\r\nBad Name: 1\r\n\r\n", 400);
   }
