@@ -172,20 +172,59 @@ public final class OffloadExecutor implements AutoCloseable {
       throws IOException, E {
     requireNonNull(exchange, "exchange");
     requireNonNull(host, "host");
+    Decided decided = decide(exchange);
+    if (decided != null) {
+      execute(decided, exchange, host);
+    }
+  }
+
+  /**
+   * The first half of {@link #execute(ServerExchange, HostHandler)}, for adapters that must not
+   * block (an event loop): validates the request, answers it when refused (405, 400, 501, with
+   * {@code Connection: close}), and otherwise asks the router. Does no I/O but writing a refusal,
+   * and never reads the request body.
+   *
+   * @param exchange the exchange
+   * @return the request and its decision, or null when the exchange was answered or aborted
+   */
+  public Decided decide(ServerExchange exchange) {
+    requireNonNull(exchange, "exchange");
     OffloadRequest request;
     try {
       request = requestOrAnswer(exchange);
     } catch (IOException e) {
       exchange.abort();
-      return;
+      return null;
     }
     if (request == null) {
       if (refusedBeforeRouting != null) {
         refusedBeforeRouting.increment();
       }
-      return;
+      return null;
     }
-    Decision decision = router.decide(request);
+    return new Decided(request, router.decide(request));
+  }
+
+  /**
+   * The second half of {@link #execute(ServerExchange, HostHandler)}: carries out a decision
+   * from {@link #decide(ServerExchange)} on the same exchange. May block unless {@link
+   * Decided#mayBlock()} is false.
+   *
+   * @param decided what {@link #decide(ServerExchange)} returned for {@code exchange}
+   * @param exchange the exchange
+   * @param host runs the host's own handler on a pass-through
+   * @param <E> what the host's handler throws
+   * @throws IOException from the host's handler, unchanged (the pass-through's handle completes
+   *     as dropped)
+   * @throws E from the host's handler, unchanged (the handle completes as failed)
+   */
+  public <E extends Exception> void execute(Decided decided, ServerExchange exchange,
+      HostHandler<E> host) throws IOException, E {
+    requireNonNull(decided, "decided");
+    requireNonNull(exchange, "exchange");
+    requireNonNull(host, "host");
+    OffloadRequest request = decided.request();
+    Decision decision = decided.decision();
     if (decision instanceof Decision.Holding holding
         && holding.handle().pendingResponse().isPresent()
         && answeredFromPending(exchange, request, holding)) {
@@ -314,12 +353,7 @@ public final class OffloadExecutor implements AutoCloseable {
       HostHandler.HostResponse answered = host.run(handle.responseHeaders(),
           fill.active() ? fill::onResponse : ResponseFill.NONE);
       returned = true;
-      int status = answered.status() >= 100 && answered.status() <= 599
-          ? answered.status() : Completion.NO_STATUS;
-      boolean serverError = status >= 500;
-      handle.tryComplete(serverError ? Outcome.FAILURE : Outcome.SUCCESS,
-          serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE, status,
-          Math.max(0, answered.bytes()));
+      completePassThrough(handle, answered.status(), answered.bytes());
     } catch (IOException e) {
       handle.tryComplete(Outcome.DROPPED, FailureKind.CLIENT_GONE, Completion.NO_STATUS, 0);
       throw e;
@@ -329,6 +363,57 @@ public final class OffloadExecutor implements AutoCloseable {
       if (!returned) { // the host's handler threw something other than an IOException
         handle.tryComplete(Outcome.FAILURE, FailureKind.INTERNAL_ERROR, Completion.NO_STATUS, 0);
       }
+    }
+  }
+
+  /**
+   * Completes a pass-through's handle with what the host's handler answered: success, or failure
+   * for a 5xx. For adapters whose host answers asynchronously (a Netty pipeline); {@link #execute}
+   * does this itself. A no-op when the handle was completed already.
+   *
+   * @param handle the pass-through's handle
+   * @param status the status the host sent; outside 100..599 counts as unknown
+   * @param bytes the body bytes it wrote
+   */
+  public static void completePassThrough(DecisionHandle handle, int status, long bytes) {
+    int known = status >= 100 && status <= 599 ? status : Completion.NO_STATUS;
+    boolean serverError = known >= 500;
+    handle.tryComplete(serverError ? Outcome.FAILURE : Outcome.SUCCESS,
+        serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE, known, Math.max(0, bytes));
+  }
+
+  /**
+   * A request as the router saw it and its decision, between {@link #decide(ServerExchange)} and
+   * {@link #execute(Decided, ServerExchange, HostHandler)}.
+   *
+   * @param request the request
+   * @param decision the router's decision
+   */
+  public record Decided(OffloadRequest request, Decision decision) {
+    /**
+     * Checks the values.
+     *
+     * @throws NullPointerException if either is null
+     */
+    public Decided {
+      requireNonNull(request, "request");
+      requireNonNull(decision, "decision");
+    }
+
+    /**
+     * Returns whether carrying the decision out may block: a forward, an offload, a pass-through
+     * (the host's handler) or a wait for a coalesced response do; a redirect, a rejection and a
+     * cached answer only write a response held in memory.
+     *
+     * @return whether to carry it out off an event loop
+     */
+    public boolean mayBlock() {
+      if (decision instanceof Decision.Holding holding
+          && holding.handle().pendingResponse().isPresent()) {
+        return true;
+      }
+      return !(decision instanceof Decision.Redirect || decision instanceof Decision.Reject
+          || decision instanceof Decision.ServeCached);
     }
   }
 

@@ -11,6 +11,7 @@ import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.forward.Forwarder;
 import dev.offload.http.jdk.OffloadHttpHandler;
+import dev.offload.netty.OffloadServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -62,8 +63,11 @@ public final class LoadComparison {
     System.setProperty("sun.net.httpserver.nodelay", "true");
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+    // quick: only the forwarding arms, and a last line with the three figures
+    boolean quick = args.length > 2 && args[2].equals("quick");
     requireTool("wrk");
     List<AutoCloseable> closers = new ArrayList<>();
+    String lastLine = null;
     try {
       HttpHandler host = LoadComparison::answer1KiB;
       HttpServer backend = start(host, closers);
@@ -98,6 +102,13 @@ public final class LoadComparison {
       Map<String, String> arms = new LinkedHashMap<>();
       arms.put("direct", url(backend));
       arms.put("gateway", url(gateway));
+      arms.put("minimal jdk+okhttp",
+          url(start(new MinimalProxy(client, backendUri.toString()), closers)));
+      OffloadServer netty = OffloadServer.builder(
+              OffloadExecutor.builder(forwarding).forwarding(f -> f.okHttpClient(client)).build())
+          .port(0).start();
+      closers.add(netty);
+      arms.put("netty gateway", "http://127.0.0.1:" + netty.port() + "/hello");
       Path www = Files.createTempDirectory("offload-www");
       Files.createDirectories(www.resolve("static"));
       Files.write(www.resolve("static").resolve("asset.css"), ASSET);
@@ -107,12 +118,17 @@ public final class LoadComparison {
       } else {
         System.out.println("nginx not found: skipping the nginx arm (apt-get install nginx)");
       }
+      if (!quick) {
       arms.put("host", url(hostAlone));
       arms.put("host+offload", url(hostWrapped));
+      arms.put("netty host", "http://127.0.0.1:" + NettyHost.start(null, closers) + "/hello");
+      arms.put("netty host+offload",
+          "http://127.0.0.1:" + NettyHost.start(OffloadExecutor.of(passThrough), closers) + "/hello");
       arms.put("asset host", assetUrl(assetHost.getAddress().getPort()));
       arms.put("asset edge", assetUrl(assetEdge.getAddress().getPort()));
       if (nginxPort != null) {
         arms.put("asset nginx", assetUrl(nginxPort));
+      }
       }
 
       System.out.printf("java %s, %d rounds x %d s per arm, wrk -t1%n",
@@ -124,10 +140,23 @@ public final class LoadComparison {
       Map<String, List<Result>> c32 = measure(arms, 32, seconds, rounds);
       Map<String, List<Result>> c1 = measure(arms, 1, seconds, rounds);
       report(c32, c1);
+      if (quick) {
+        lastLine = String.format(Locale.ROOT,
+            "netty_forward_vs_nginx=%.2f jdk_forward_vs_minimal=%.2f netty_added_p50_us=%.0f",
+            c32.containsKey("nginx")
+                ? medianRatio(c32.get("netty gateway"), c32.get("nginx"), r -> r.rps) : Double.NaN,
+            medianRatio(c32.get("gateway"), c32.get("minimal jdk+okhttp"), r -> r.rps),
+            medianDifference(c1.get("netty gateway"), c1.get("direct")));
+      }
     } finally {
       for (int i = closers.size() - 1; i >= 0; i--) {
         closers.get(i).close();
       }
+    }
+    if (lastLine != null) {
+      System.out.flush();
+      System.err.flush();
+      System.out.println(lastLine); // the quick mode's last line, after the servers stopped
     }
   }
 
@@ -153,8 +182,13 @@ public final class LoadComparison {
     System.out.println("|---|---|---|---|---|");
     row("gateway / nginx proxy_pass", c32, c1, "gateway", "nginx");
     row("gateway / direct backend", c32, c1, "gateway", "direct");
+    row("gateway / minimal JDK + OkHttp proxy", c32, c1, "gateway", "minimal jdk+okhttp");
     row("nginx proxy_pass / direct backend", c32, c1, "nginx", "direct");
     row("host+offload pass-through / host alone", c32, c1, "host+offload", "host");
+    row("netty gateway (OkHttp forwarder) / nginx proxy_pass", c32, c1, "netty gateway", "nginx");
+    row("netty gateway / JDK gateway", c32, c1, "netty gateway", "gateway");
+    row("netty host+offload pass-through / netty host alone", c32, c1, "netty host+offload",
+        "netty host");
     row("4 KiB asset: edge cache hit / host from memory", c32, c1, "asset edge", "asset host");
     row("4 KiB asset: edge cache hit / nginx static file", c32, c1, "asset edge", "asset nginx");
   }
@@ -173,6 +207,14 @@ public final class LoadComparison {
     }
     System.out.printf(Locale.ROOT, "| %s | %.2fx | %.2fx | %.2fx | %+.0f us |%n",
         label, rps, p50, p99, median(added));
+  }
+
+  private static double medianDifference(List<Result> a, List<Result> b) {
+    double[] added = new double[a.size()];
+    for (int i = 0; i < added.length; i++) {
+      added[i] = a.get(i).p50us - b.get(i).p50us;
+    }
+    return median(added);
   }
 
   private static double medianRatio(List<Result> a, List<Result> b,
