@@ -58,8 +58,9 @@ public enum LogFormat {
   }
 
   /**
-   * Guesses the format of a log from its first line: CSV for a header or a line of five
-   * comma-separated fields, Combined when the line parses as Combined, else Common.
+   * Guesses the format of a log from its first line, by its shape (a malformed first line still
+   * tells): Common or Combined when it holds a {@code [timestamp] "request"}, Combined when it
+   * has three quoted fields; CSV otherwise.
    *
    * @param firstLine the first line of the log
    * @return the format to read it with
@@ -69,16 +70,20 @@ public enum LogFormat {
     if (CSV.isHeader(firstLine)) {
       return CSV;
     }
-    try {
-      CSV.parse(firstLine, 1);
+    if (!firstLine.contains("] \"")) {
       return CSV;
-    } catch (IllegalArgumentException notCsv) {
-      try {
-        COMBINED.parse(firstLine, 1);
-        return COMBINED;
-      } catch (IllegalArgumentException notCombined) {
-        return COMMON;
+    }
+    // Combined has three quoted fields (request, referer, user agent), Common one: count the
+    // quotes that are not escaped, so a malformed first line still tells the format
+    int quotes = 0;
+    for (int i = 0; i < firstLine.length(); i++) {
+      char ch = firstLine.charAt(i);
+      if (ch == '\\') {
+        i++;
+      } else if (ch == '"') {
+        quotes++;
       }
     }
+    return quotes >= 6 ? COMBINED : COMMON;
   }
 }
