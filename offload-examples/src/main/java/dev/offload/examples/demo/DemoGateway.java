@@ -32,6 +32,7 @@ import dev.offload.http.OffloadExecutor;
 import dev.offload.http.OffloadHandler;
 import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -133,7 +134,10 @@ public final class DemoGateway implements AutoCloseable {
       started.add(cdn);
       this.ordersBackend = backend("orders", orders.uri());
       this.replicaBackend = backend("orders-replica", replica.uri());
-      this.router = options.offloading() ? offloadingRouter() : baselineRouter();
+      this.router = options.offloading()
+          ? offloadingRouter(options.ticker(), registry, ordersBackend, replicaBackend, cdn.uri(),
+              fingerprinted)
+          : baselineRouter();
       this.executor = OffloadExecutor.builder(router)
           .meterRegistry(registry)
           .offloadHandler(offloadHandler())
@@ -201,7 +205,8 @@ public final class DemoGateway implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private OffloadRouter offloadingRouter() {
+  private static OffloadRouter offloadingRouter(Ticker ticker, MeterRegistry registry,
+      Backend ordersBackend, Backend replicaBackend, URI cdn, Map<String, String> fingerprinted) {
     Authenticator keys = ApiKeyAuthenticator.inHeader(API_KEY_HEADER)
         .key(API_KEY, Identity.of("demo", Set.of("orders")))
         .build();
@@ -220,20 +225,20 @@ public final class DemoGateway implements AutoCloseable {
         .key(KeyResolver.header(API_KEY_HEADER))
         .limit(RateLimitPolicy.of("per-key", API_REQUESTS_PER_SECOND, Duration.ofSeconds(1)))
         .appliesTo(API)
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .build();
     EdgeCache cache = EdgeCache.builder()
         .maximumBytes(8L << 20)
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .build();
     return OffloadRouter.builder()
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .guard("api-key", apiKey)
         .guard("api-rate", perKey)
-        .route("assets", Route.get("/assets/**"), CdnStrategy.redirect(cdn.uri())
+        .route("assets", Route.get("/assets/**"), CdnStrategy.redirect(cdn)
             .fingerprinted(AssetManifest.of(fingerprinted)))
         .route("static", Route.get("/static/**"), CdnStrategy.edgeCache(cache))
         .route("orders-read", Route.get("/api/orders/**"),
