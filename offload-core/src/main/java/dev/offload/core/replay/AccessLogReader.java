@@ -11,6 +11,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -29,6 +30,10 @@ import java.util.Optional;
  * }
  * }</pre>
  *
+ * <p>Common and Combined logs record whole seconds: the requests of one second (consecutive
+ * lines with the same timestamp) are spread evenly over it, in log order, so that a replay does
+ * not see each second's traffic arrive as one burst.
+ *
  * <p>Bytes that are not UTF-8 are decoded as U+FFFD, so a user agent in Latin-1 does not spoil
  * its line; a request target holding one is malformed. Not thread-safe.
  */
@@ -44,6 +49,8 @@ public final class AccessLogReader implements Closeable {
   private final StringBuilder line = new StringBuilder(256);
   private final List<MalformedLine> malformed = new ArrayList<>();
   private LogFormat format;
+  private final ArrayDeque<LogEntry> spread = new ArrayDeque<>();
+  private LogEntry lookahead;
   private int position;
   private int limit;
   private boolean eof;
@@ -124,6 +131,41 @@ public final class AccessLogReader implements Closeable {
    * @throws IOException if reading fails
    */
   public Optional<LogEntry> next() throws IOException {
+    if (format == LogFormat.CSV) {
+      return nextParsed();
+    }
+    // Common/Combined timestamps have whole seconds: the requests logged in one second are
+    // spread evenly over it (in log order), so a second's traffic does not arrive as one burst
+    if (!spread.isEmpty()) {
+      return Optional.of(spread.poll());
+    }
+    LogEntry first = lookahead != null ? lookahead : nextParsed().orElse(null);
+    lookahead = null;
+    if (first == null) {
+      return Optional.empty();
+    }
+    if (format == LogFormat.CSV) {
+      return Optional.of(first);
+    }
+    List<LogEntry> second = new ArrayList<>();
+    second.add(first);
+    for (Optional<LogEntry> e = nextParsed(); e.isPresent(); e = nextParsed()) {
+      if (e.get().timestampNanos() != first.timestampNanos()) {
+        lookahead = e.get();
+        break;
+      }
+      second.add(e.get());
+    }
+    int n = second.size();
+    for (int i = 0; i < n; i++) {
+      LogEntry e = second.get(i);
+      spread.add(new LogEntry(e.lineNumber(), e.timestampNanos() + i * 1_000_000_000L / n,
+          e.client(), e.method(), e.target(), e.status(), e.bytes(), e.durationNanos()));
+    }
+    return Optional.of(spread.poll());
+  }
+
+  private Optional<LogEntry> nextParsed() throws IOException {
     while (true) {
       int state = readLine();
       if (state == END) {

@@ -130,6 +130,20 @@ class AccessLogReaderTest {
   }
 
   @Test
+  void spreadsTheRequestsOfOneLoggedSecondEvenlyOverIt() throws IOException {
+    String line = "1.2.3.4 - - [28/Nov/2026:06:00:0%d +0000] \"GET /%s HTTP/1.1\" 200 1\n";
+    String log = String.format(line, 0, "a") + String.format(line, 0, "b")
+        + String.format(line, 0, "c") + String.format(line, 0, "d") + String.format(line, 1, "e");
+    try (AccessLogReader reader = AccessLogReader.of(log, LogFormat.COMMON)) {
+      List<Long> offsets = new ArrayList<>();
+      for (Optional<LogEntry> e = reader.next(); e.isPresent(); e = reader.next()) {
+        offsets.add((e.get().timestampNanos() - T0) / 1_000_000);
+      }
+      assertThat(offsets).containsExactly(0L, 250L, 500L, 750L, 1000L);
+    }
+  }
+
+  @Test
   void detectsTheFormatFromTheFirstLine() {
     assertThat(LogFormat.detect("timestamp,method,path,status,duration_ms")).isEqualTo(LogFormat.CSV);
     assertThat(LogFormat.detect("0,GET,/,200,1")).isEqualTo(LogFormat.CSV);

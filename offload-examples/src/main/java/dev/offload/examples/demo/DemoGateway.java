@@ -164,6 +164,27 @@ public final class DemoGateway implements AutoCloseable {
     return new DemoGateway(requireNonNull(options, "options"));
   }
 
+  /**
+   * Builds the demo's offloading router without starting anything, for {@code --replay}: the
+   * same guards, routes, edge cache and strategies as the running demo, on {@code ticker}, with
+   * the backends and the CDN at the default ports (nothing is contacted: a replay only decides).
+   *
+   * @param ticker the router's clock (a replay's {@code FakeTicker})
+   * @param registry where the guards, cache and router record
+   * @return a router like the running demo's
+   */
+  public static OffloadRouter replayRouter(Ticker ticker, MeterRegistry registry) {
+    requireNonNull(ticker, "ticker");
+    requireNonNull(registry, "registry");
+    Ports ports = Ports.from(DEFAULT_PORT);
+    Backend orders = backend("orders", URI.create("http://127.0.0.1:" + ports.orders()));
+    Backend replica = backend("orders-replica",
+        URI.create("http://127.0.0.1:" + ports.replica()));
+    Map<String, byte[]> assets = Map.of("/assets/app.css", resource("assets/app.css"));
+    return offloadingRouter(ticker, registry, orders, replica,
+        URI.create("http://127.0.0.1:" + ports.cdn()), fingerprints(assets));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // The places that change when the capabilities land. Each is one method, a few lines to switch.
   // ---------------------------------------------------------------------------------------------
