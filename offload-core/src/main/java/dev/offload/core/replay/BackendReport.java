@@ -28,7 +28,22 @@ import java.util.Map;
 public record BackendReport(String name, long requests, Map<String, Long> requestsByInstance,
     double offloadRatio, double meanRate, double peakRate, long peakInFlight, long timeouts,
     Duration p50, Duration p99, List<LatencyWindow> windows, CapacityAnswer capacity) {
-  /** Checks the values and copies the collections. */
+  /**
+   * Checks the values and copies the collections.
+   *
+   * @param name see {@link #name()}
+   * @param requests see {@link #requests()}
+   * @param requestsByInstance see {@link #requestsByInstance()}
+   * @param offloadRatio see {@link #offloadRatio()}
+   * @param meanRate see {@link #meanRate()}
+   * @param peakRate see {@link #peakRate()}
+   * @param peakInFlight see {@link #peakInFlight()}
+   * @param timeouts see {@link #timeouts()}
+   * @param p50 see {@link #p50()}
+   * @param p99 see {@link #p99()}
+   * @param windows see {@link #windows()}
+   * @param capacity see {@link #capacity()}
+   */
   public BackendReport {
     requireNonNull(name, "name");
     requestsByInstance = java.util.Collections.unmodifiableMap(

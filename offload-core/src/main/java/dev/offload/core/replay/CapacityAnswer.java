@@ -18,7 +18,15 @@ import java.time.Duration;
  */
 public record CapacityAnswer(int instances, int concurrency, Duration p99Target, Duration p99,
     int maxInstances) {
-  /** Checks the values. */
+  /**
+   * Checks the values.
+   *
+   * @param instances see {@link #instances()}
+   * @param concurrency see {@link #concurrency()}
+   * @param p99Target see {@link #p99Target()}
+   * @param p99 see {@link #p99()}
+   * @param maxInstances see {@link #maxInstances()}
+   */
   public CapacityAnswer {
     requireNonNull(p99Target, "p99Target");
     requireNonNull(p99, "p99");

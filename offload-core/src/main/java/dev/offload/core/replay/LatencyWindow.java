@@ -14,7 +14,14 @@ import java.time.Duration;
  * @param p99 their 99th percentile latency
  */
 public record LatencyWindow(Duration start, long completed, Duration p50, Duration p99) {
-  /** Checks the values. */
+  /**
+   * Checks the values.
+   *
+   * @param start see {@link #start()}
+   * @param completed see {@link #completed()}
+   * @param p50 see {@link #p50()}
+   * @param p99 see {@link #p99()}
+   */
   public LatencyWindow {
     requireNonNull(start, "start");
     requireNonNull(p50, "p50");

@@ -24,6 +24,14 @@ public record LogEntry(long lineNumber, long timestampNanos, String client, Stri
   /**
    * Checks the values.
    *
+   * @param lineNumber see {@link #lineNumber()}
+   * @param timestampNanos see {@link #timestampNanos()}
+   * @param client see {@link #client()}
+   * @param method see {@link #method()}
+   * @param target see {@link #target()}
+   * @param status see {@link #status()}
+   * @param bytes see {@link #bytes()}
+   * @param durationNanos see {@link #durationNanos()}
    * @throws IllegalArgumentException if {@code status} is not in 100..599, {@code bytes} is
    *     negative or {@code durationNanos} is negative but not {@value #UNKNOWN_DURATION}
    */

@@ -9,7 +9,12 @@ import static java.util.Objects.requireNonNull;
  * @param reason what was wrong with it, naming the bad field
  */
 public record MalformedLine(long lineNumber, String reason) {
-  /** Checks the values. */
+  /**
+   * Checks the values.
+   *
+   * @param lineNumber see {@link #lineNumber()}
+   * @param reason see {@link #reason()}
+   */
   public MalformedLine {
     requireNonNull(reason, "reason");
   }

@@ -41,7 +41,23 @@ public record ReplayReport(long lines, long requests, long malformedCount,
     List<MalformedLine> malformed, long outOfOrder, double timeScale, Duration simulatedTime,
     Map<Decision.Kind, Long> decisions, Map<Integer, Long> rejectsByStatus, long cacheHits,
     long cacheFills, long tasksQueued, List<BackendReport> backends) {
-  /** Checks the values and copies the collections. */
+  /**
+   * Checks the values and copies the collections.
+   *
+   * @param lines see {@link #lines()}
+   * @param requests see {@link #requests()}
+   * @param malformedCount see {@link #malformedCount()}
+   * @param malformed see {@link #malformed()}
+   * @param outOfOrder see {@link #outOfOrder()}
+   * @param timeScale see {@link #timeScale()}
+   * @param simulatedTime see {@link #simulatedTime()}
+   * @param decisions see {@link #decisions()}
+   * @param rejectsByStatus see {@link #rejectsByStatus()}
+   * @param cacheHits see {@link #cacheHits()}
+   * @param cacheFills see {@link #cacheFills()}
+   * @param tasksQueued see {@link #tasksQueued()}
+   * @param backends see {@link #backends()}
+   */
   public ReplayReport {
     malformed = List.copyOf(requireNonNull(malformed, "malformed"));
     requireNonNull(simulatedTime, "simulatedTime");

@@ -26,6 +26,10 @@ public record SimulatedBackend(String name, int instances, int concurrency,
   /**
    * Checks the values.
    *
+   * @param name see {@link #name()}
+   * @param instances see {@link #instances()}
+   * @param concurrency see {@link #concurrency()}
+   * @param serviceTime see {@link #serviceTime()}
    * @throws IllegalArgumentException if {@code name} is blank, {@code instances} is not in
    *     1..{@value #MAX_INSTANCES} or {@code concurrency} is not in 1..100000
    */

@@ -34,7 +34,15 @@ public final class BackendSim {
   private long arrivalsInWindow;
   private long peakArrivalsInWindow;
 
-  /** A backend of {@code instances} x {@code concurrency} slots; windows counted from origin. */
+  /**
+   * A backend of {@code instances} x {@code concurrency} slots.
+   *
+   * @param name its name
+   * @param instances its instances
+   * @param concurrency slots per instance
+   * @param windowNanos the length of a window
+   * @param origin the ticker value windows are counted from
+   */
   public BackendSim(String name, int instances, int concurrency, long windowNanos, long origin) {
     this.name = name;
     this.concurrency = concurrency;
@@ -43,17 +51,32 @@ public final class BackendSim {
     this.origin = origin;
   }
 
-  /** Returns the name. */
+  /**
+   * Returns the name.
+   *
+   * @return the name
+   */
   public String name() {
     return name;
   }
 
-  /** Returns the per-instance concurrency. */
+  /**
+   * Returns the per-instance concurrency.
+   *
+   * @return slots per instance
+   */
   public int concurrency() {
     return concurrency;
   }
 
-  /** A request for {@code instance} arrives at {@code at}; returns when it completes. */
+  /**
+   * A request for {@code instance} arrives.
+   *
+   * @param instance the instance the decision named
+   * @param at its arrival, on the ticker
+   * @param service its service time in nanoseconds
+   * @return when it completes, on the ticker
+   */
   public long admit(String instance, long at, long service) {
     byInstance.merge(instance, 1L, Long::sum);
     if (requests == arrivals.length) {
@@ -75,7 +98,13 @@ public final class BackendSim {
     return slots.admit(at, service);
   }
 
-  /** A request completed at {@code now} after {@code latency}; {@code timedOut} if it did. */
+  /**
+   * A request completed.
+   *
+   * @param now when, on the ticker
+   * @param latency its latency in nanoseconds
+   * @param timedOut whether it completed as a timeout
+   */
   public void completed(long now, long latency, boolean timedOut) {
     inFlight--;
     if (timedOut) {
@@ -104,47 +133,84 @@ public final class BackendSim {
     }
   }
 
-  /** Returns the requests admitted. */
+  /**
+   * Returns the requests admitted.
+   *
+   * @return requests admitted
+   */
   public int requests() {
     return requests;
   }
 
-  /** Returns requests per instance name. */
+  /**
+   * Returns requests per instance name.
+   *
+   * @return requests per instance
+   */
   public TreeMap<String, Long> byInstance() {
     return byInstance;
   }
 
-  /** Returns the most requests held at once. */
+  /**
+   * Returns the most requests held at once.
+   *
+   * @return the peak in-flight
+   */
   public long peakInFlight() {
     return peakInFlight;
   }
 
-  /** Returns the most arrivals in one window. */
+  /**
+   * Returns the most arrivals in one window.
+   *
+   * @return the peak arrivals per window
+   */
   public long peakArrivalsInWindow() {
     return peakArrivalsInWindow;
   }
 
-  /** Returns the requests that timed out. */
+  /**
+   * Returns the requests that timed out.
+   *
+   * @return timeouts
+   */
   public long timeouts() {
     return timeouts;
   }
 
-  /** Returns the latency at {@code percentile} (0..100) in nanoseconds, 0 when none. */
+  /**
+   * Returns a latency percentile.
+   *
+   * @param percentile 0..100
+   * @return the latency in nanoseconds, 0 when nothing completed
+   */
   public long latencyNanos(double percentile) {
     return all.getTotalCount() == 0 ? 0 : all.getValueAtPercentile(percentile) * 1000;
   }
 
-  /** Returns the windows closed so far. */
+  /**
+   * Returns the windows closed so far.
+   *
+   * @return the windows
+   */
   public List<Window> windows() {
     return windows;
   }
 
-  /** Returns the arrival times, in order; the first {@link #requests()} are valid. */
+  /**
+   * Returns the arrival times, in order; the first {@link #requests()} are valid.
+   *
+   * @return the arrival times
+   */
   public long[] arrivals() {
     return arrivals;
   }
 
-  /** Returns the service times, parallel to {@link #arrivals()}. */
+  /**
+   * Returns the service times, parallel to {@link #arrivals()}.
+   *
+   * @return the service times
+   */
   public long[] services() {
     return services;
   }

@@ -11,7 +11,17 @@ import java.util.Arrays;
 public final class Capacity {
   private Capacity() {}
 
-  /** Returns {instances (0 if not met), p99 nanos at the answer (or at max)}. */
+  /**
+   * Searches the fewest instances.
+   *
+   * @param arrivals arrival times, in order
+   * @param services service times, parallel
+   * @param count how many of them are valid
+   * @param concurrency slots per instance
+   * @param targetNanos the p99 target
+   * @param maxInstances the most instances tried
+   * @return {instances (0 if not met), p99 nanos at the answer (or at the most)}
+   */
   public static long[] fewestInstances(long[] arrivals, long[] services, int count,
       int concurrency, long targetNanos, int maxInstances) {
     if (count == 0) {
@@ -40,7 +50,15 @@ public final class Capacity {
     return new long[] {high, best};
   }
 
-  /** The p99 latency of the recorded requests on {@code slots} slots. */
+  /**
+   * Returns the p99 latency of the recorded requests on {@code slots} slots.
+   *
+   * @param arrivals arrival times, in order
+   * @param services service times, parallel
+   * @param count how many of them are valid
+   * @param slots the slots
+   * @return the p99 latency in nanoseconds
+   */
   public static long p99(long[] arrivals, long[] services, int count, long slots) {
     SlotQueue queue = new SlotQueue((int) Math.min(slots, count));
     long[] latencies = new long[count];

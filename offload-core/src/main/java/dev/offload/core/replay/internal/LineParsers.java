@@ -23,7 +23,15 @@ public final class LineParsers {
 
   private LineParsers() {}
 
-  /** Common ({@code combined} false) or Combined Log Format. */
+  /**
+   * Parses a Common or Combined Log Format line.
+   *
+   * @param line the line
+   * @param lineNumber its number
+   * @param combined whether referer and user agent follow
+   * @return the entry
+   * @throws IllegalArgumentException if the line is malformed, naming the field
+   */
   public static LogEntry common(String line, long lineNumber, boolean combined) {
     Cursor c = new Cursor(line);
     String client = c.token("client");
@@ -58,7 +66,14 @@ public final class LineParsers {
     return entry(lineNumber, timestamp, client, method, target, status, bytes, duration);
   }
 
-  /** {@code timestamp,method,path,status,duration_ms}. */
+  /**
+   * Parses a CSV line {@code timestamp,method,path,status,duration_ms}.
+   *
+   * @param line the line
+   * @param lineNumber its number
+   * @return the entry
+   * @throws IllegalArgumentException if the line is malformed, naming the field
+   */
   public static LogEntry csv(String line, long lineNumber) {
     List<String> fields = csvFields(line);
     if (fields.size() != 5) {

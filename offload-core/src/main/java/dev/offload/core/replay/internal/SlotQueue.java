@@ -10,7 +10,12 @@ import java.util.Arrays;
 public final class SlotQueue {
   private final long[] freeAt;
 
-  /** {@code slots} slots, all free from the beginning of time. */
+  /**
+   * Creates {@code slots} slots, all free.
+   *
+   * @param slots how many
+   * @throws IllegalArgumentException if {@code slots} is not positive
+   */
   public SlotQueue(int slots) {
     if (slots < 1) {
       throw new IllegalArgumentException("slots must be positive, got " + slots);
@@ -19,7 +24,13 @@ public final class SlotQueue {
     Arrays.fill(freeAt, Long.MIN_VALUE);
   }
 
-  /** Queues a request arriving at {@code arrival}; returns when it completes. */
+  /**
+   * Queues a request.
+   *
+   * @param arrival when it arrives
+   * @param service its service time
+   * @return when it completes
+   */
   public long admit(long arrival, long service) {
     long start = Math.max(arrival, freeAt[0]);
     long done = start + service;
