@@ -203,7 +203,14 @@ public final class TrafficReplay {
         if (firstLogged == Long.MIN_VALUE) {
           firstLogged = entry.timestampNanos();
         }
-        long at = origin + (long) ((entry.timestampNanos() - (double) firstLogged) / timeScale);
+        long sinceFirst;
+        try {
+          sinceFirst = Math.subtractExact(entry.timestampNanos(), firstLogged);
+        } catch (ArithmeticException e) {
+          log.reject(entry.lineNumber(), "timestamp too far from the first line's");
+          continue;
+        }
+        long at = origin + (long) (sinceFirst / timeScale);
         if (at < latest) {
           outOfOrder++;
           at = latest;
