@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.offload.core.Decision;
 import dev.offload.core.replay.BackendReport;
 import dev.offload.core.replay.ReplayReport;
+import dev.offload.core.replay.TrafficReplay;
+import dev.offload.examples.demo.DemoReplay;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -48,6 +50,18 @@ class DemoReplayTest {
 
     assertThat(tripled.rateLimited()).isGreaterThan(once.rateLimited());
     assertThat(Demo.replay(SAMPLE, 3, quiet, false)).isEqualTo(tripled);
+  }
+
+  @Test
+  void theProgressBarRedrawsInPlaceWithPercentAndLines() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    TrafficReplay.Progress bar = DemoReplay.bar(
+        new PrintStream(bytes, true, StandardCharsets.UTF_8), 1000);
+    bar.onProgress(16_384, 500);
+    bar.onProgress(32_768, 1000);
+    assertThat(bytes.toString(StandardCharsets.UTF_8)).isEqualTo(
+        "\r[###############               ]  50%  16,384 lines"
+            + "\r[##############################] 100%  32,768 lines");
   }
 
   @Test
