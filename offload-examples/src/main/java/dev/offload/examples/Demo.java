@@ -2,12 +2,17 @@ package dev.offload.examples;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.replay.ReplayReport;
+import dev.offload.core.replay.TrafficReplay;
 import dev.offload.examples.demo.DemoGateway;
+import dev.offload.examples.demo.DemoReplay;
 import dev.offload.examples.demo.LoadRun;
 import dev.offload.examples.demo.LoadView;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.BindException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 
@@ -22,6 +27,9 @@ import java.util.concurrent.CountDownLatch;
  *                  summary against the same traffic with offloading off, then exit
  * --duration S     seconds of each load run (default 18; 1..60)
  * --tour           the former demo: decisions explained in-process, then a few live requests
+ * --replay FILE    replay an access log (Common, Combined or CSV) through the demo's router on a
+ *                  simulated clock and print the report; starts no server
+ * --scale X        with --replay: X times the log's traffic (default 1)
  * </pre>
  */
 public final class Demo {
@@ -45,6 +53,9 @@ public final class Demo {
     }
     try {
       run(parsed);
+    } catch (NoSuchFileException e) {
+      System.err.println("offload-demo: no such file: " + e.getFile());
+      System.exit(1);
     } catch (BindException e) {
       System.err.println("offload-demo: " + e.getMessage()
           + " (--port P moves the demo to P, P+10, P+11, P+12)");
@@ -55,6 +66,8 @@ public final class Demo {
   private static void run(Args parsed) throws Exception {
     if (parsed.help) {
       System.out.println(Args.USAGE);
+    } else if (parsed.replay != null) {
+      replay(parsed.replay, parsed.scale, System.out, System.console() != null);
     } else if (parsed.tour) {
       tour(System.out);
     } else if (parsed.load) {
@@ -63,6 +76,29 @@ public final class Demo {
     } else {
       serve(DemoGateway.Options.defaults().withPorts(parsed.ports), System.out);
     }
+  }
+
+  /**
+   * {@code --replay FILE}: replays the log through the demo's router and prints the report, with
+   * a progress bar on standard error when {@code terminal}.
+   *
+   * @param file the access log
+   * @param scale the time-scale factor
+   * @param out where the report goes
+   * @param terminal whether to draw a progress bar
+   * @return the report
+   * @throws IOException if the log cannot be read
+   */
+  static ReplayReport replay(Path file, double scale, PrintStream out, boolean terminal)
+      throws IOException {
+    TrafficReplay.Progress progress = terminal
+        ? DemoReplay.bar(System.err, DemoReplay.size(file)) : (lines, chars) -> {};
+    ReplayReport report = DemoReplay.replay(file, scale, progress);
+    if (terminal) {
+      System.err.println();
+    }
+    out.print(report.toTable());
+    return report;
   }
 
   /** Runs the gateway in the foreground until the JVM is asked to stop (SIGTERM, Ctrl-C). */
@@ -156,19 +192,24 @@ public final class Demo {
   /** The command line. */
   static final class Args {
     static final String USAGE = String.join("\n",
-        "usage: java -jar offload-demo.jar [--port P] [--load [--duration S]] | --tour | --help",
+        "usage: java -jar offload-demo.jar [--port P] [--load [--duration S]] | --tour"
+            + " | --replay FILE [--scale X] | --help",
         "  --port P      gateway on P (default 8080), demo CDN P+10, orders P+11, replica P+12;"
             + " 0: free ports",
         "  --load        drive a traffic mix with a spike, show it live, compare with offloading"
             + " off, exit",
         "  --duration S  seconds of each load run, 1..60 (default 18)",
-        "  --tour        decisions explained in-process, then a few live requests");
+        "  --tour        decisions explained in-process, then a few live requests",
+        "  --replay FILE replay an access log through the demo's router (simulated; no server)",
+        "  --scale X     with --replay: X times the log's traffic (default 1)");
 
     DemoGateway.Ports ports = DemoGateway.Ports.from(DemoGateway.DEFAULT_PORT);
     LoadRun.Plan plan = LoadRun.Plan.DEFAULT;
     boolean load;
     boolean tour;
     boolean help;
+    Path replay;
+    double scale = 1;
 
     static Args parse(String... args) {
       Args a = new Args();
@@ -180,10 +221,33 @@ public final class Demo {
               Duration.ofSeconds(number(args, ++i, "--duration")), a.plan.rate());
           case "--tour" -> a.tour = true;
           case "--help", "-h" -> a.help = true;
+          case "--replay" -> {
+            if (++i >= args.length) {
+              throw new IllegalArgumentException("--replay needs a log file");
+            }
+            a.replay = Path.of(args[i]);
+          }
+          case "--scale" -> a.scale = scale(args, ++i);
           default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
         }
       }
       return a;
+    }
+
+    private static double scale(String[] args, int i) {
+      if (i >= args.length) {
+        throw new IllegalArgumentException("--scale needs a number");
+      }
+      try {
+        double scale = Double.parseDouble(args[i]);
+        if (scale > 0 && scale <= 1000) {
+          return scale;
+        }
+      } catch (NumberFormatException e) {
+        // named below
+      }
+      throw new IllegalArgumentException("--scale must be a number in (0, 1000], was '" + args[i]
+          + "'");
     }
 
     private static int number(String[] args, int i, String option) {

@@ -36,6 +36,7 @@ import dev.offload.http.OffloadExecutor;
 import dev.offload.http.async.TaskEndpoint;
 import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -142,9 +143,12 @@ public final class DemoGateway implements AutoCloseable {
       started.add(cdn);
       this.ordersBackend = backend("orders", orders.uri());
       this.replicaBackend = backend("orders-replica", replica.uri());
-      this.thumbnailPool = newThumbnailPool();
+      this.thumbnailPool = newThumbnailPool(options.ticker(), registry);
       this.tasks = TaskEndpoint.builder().pool(thumbnailPool).build();
-      this.router = options.offloading() ? offloadingRouter() : baselineRouter();
+      this.router = options.offloading()
+          ? offloadingRouter(options.ticker(), registry, ordersBackend, replicaBackend, cdn.uri(),
+              fingerprinted, thumbnailPool, tasks.statusRoute())
+          : baselineRouter();
       this.executor = OffloadExecutor.builder(router)
           .offloadHandler(tasks)
           .build();
@@ -170,6 +174,29 @@ public final class DemoGateway implements AutoCloseable {
     return new DemoGateway(requireNonNull(options, "options"));
   }
 
+  /**
+   * Builds the demo's offloading router without starting anything, for {@code --replay}: the
+   * same guards, routes, edge cache and strategies as the running demo, on {@code ticker}, with
+   * the backends and the CDN at the default ports (nothing is contacted: a replay only decides).
+   *
+   * @param ticker the router's clock (a replay's {@code FakeTicker})
+   * @param registry where the guards, cache and router record
+   * @return a router like the running demo's
+   */
+  public static OffloadRouter replayRouter(Ticker ticker, MeterRegistry registry) {
+    requireNonNull(ticker, "ticker");
+    requireNonNull(registry, "registry");
+    Ports ports = Ports.from(DEFAULT_PORT);
+    Backend orders = backend("orders", URI.create("http://127.0.0.1:" + ports.orders()));
+    Backend replica = backend("orders-replica",
+        URI.create("http://127.0.0.1:" + ports.replica()));
+    Map<String, byte[]> assets = Map.of("/assets/app.css", resource("assets/app.css"));
+    TaskPool thumbnails = newThumbnailPool(ticker, registry);
+    return offloadingRouter(ticker, registry, orders, replica,
+        URI.create("http://127.0.0.1:" + ports.cdn()), fingerprints(assets), thumbnails,
+        TaskEndpoint.builder().pool(thumbnails).build().statusRoute());
+  }
+
   // ---------------------------------------------------------------------------------------------
   // The places that change when the capabilities land. Each is one method, a few lines to switch.
   // ---------------------------------------------------------------------------------------------
@@ -192,8 +219,12 @@ public final class DemoGateway implements AutoCloseable {
    * The thumbnail workers: 2 dedicated threads that resize the posted PNG/JPEG to 320x240, a
    * queue of 32 (full: 503 + {@code Retry-After}), results kept 10 minutes; a body that is not an
    * image is refused up front (400), never accepted and failed later.
+   *
+   * @param ticker the router's clock
+   * @param registry where the pool's metrics go
+   * @return a new pool
    */
-  private TaskPool newThumbnailPool() {
+  private static TaskPool newThumbnailPool(Ticker ticker, MeterRegistry registry) {
     return TaskPool.builder("thumbnails")
         .workers(2)
         .queueCapacity(32)
@@ -202,7 +233,7 @@ public final class DemoGateway implements AutoCloseable {
         .task(request -> TaskResult.of(200, "image/png",
             Thumbnails.resize(request.body(), 320, 240)))
         .resultTtl(Duration.ofMinutes(10))
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .build();
   }
@@ -220,7 +251,9 @@ public final class DemoGateway implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
-  private OffloadRouter offloadingRouter() {
+  private static OffloadRouter offloadingRouter(Ticker ticker, MeterRegistry registry,
+      Backend ordersBackend, Backend replicaBackend, URI cdn, Map<String, String> fingerprinted,
+      TaskPool thumbnailPool, Route taskStatus) {
     Authenticator keys = ApiKeyAuthenticator.inHeader(API_KEY_HEADER)
         .key(API_KEY, Identity.of("demo", Set.of("orders")))
         .build();
@@ -239,27 +272,27 @@ public final class DemoGateway implements AutoCloseable {
         .key(KeyResolver.header(API_KEY_HEADER))
         .limit(RateLimitPolicy.of("per-key", API_REQUESTS_PER_SECOND, Duration.ofSeconds(1)))
         .appliesTo(API)
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .build();
     EdgeCache cache = EdgeCache.builder()
         .maximumBytes(8L << 20)
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .build();
     return OffloadRouter.builder()
-        .ticker(options.ticker())
+        .ticker(ticker)
         .meterRegistry(registry)
         .guard("api-key", apiKey)
         .guard("api-rate", perKey)
-        .route("assets", Route.get("/assets/**"), CdnStrategy.redirect(cdn.uri())
+        .route("assets", Route.get("/assets/**"), CdnStrategy.redirect(cdn)
             .fingerprinted(AssetManifest.of(fingerprinted)))
         .route("static", Route.get("/static/**"), CdnStrategy.edgeCache(cache))
         .route("orders-read", Route.get("/api/orders/**"),
             ordersReads(ordersBackend, replicaBackend))
         .route("orders-write", Route.post("/api/orders"), FailoverStrategy.to(ordersBackend))
         .route("thumbnails", Route.post("/api/thumbnails"), thumbnails(thumbnailPool))
-        .route("tasks", tasks.statusRoute(), AsyncTaskStrategy.statusEndpoint())
+        .route("tasks", taskStatus, AsyncTaskStrategy.statusEndpoint())
         .route("echo", Route.get("/api/echo"), FailoverStrategy.to(ordersBackend))
         .route("metrics", Route.get("/metrics"), OffloadStrategy.passThrough())
         .build(); // anything else: the host's own handler
