@@ -393,6 +393,8 @@ public final class OffloadExecutor implements AutoCloseable {
     /**
      * Checks the values.
      *
+     * @param request the request
+     * @param decision the router's decision
      * @throws NullPointerException if either is null
      */
     public Decided {
