@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.offload.core.AttributeKey;
 import dev.offload.core.CachedResponse;
 import dev.offload.core.Completion;
+import dev.offload.core.CorrelationId;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
@@ -17,6 +18,7 @@ import dev.offload.core.ResponseFill;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.internal.CorrelatedExchange;
 import dev.offload.http.internal.DiscardingExchange;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
@@ -80,8 +82,10 @@ public final class OffloadExecutor {
   private final Forwarder forwarder;
   private final OffloadHandler offloadHandler;
   private final Executor backgroundExecutor;
+  private final CorrelationIds correlationIds;
 
   private OffloadExecutor(Builder b) {
+    this.correlationIds = b.correlationIds;
     this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
     this.trustedProxies = b.trustedProxies;
@@ -119,6 +123,7 @@ public final class OffloadExecutor {
       throws IOException, E {
     requireNonNull(exchange, "exchange");
     requireNonNull(host, "host");
+    exchange = correlationIds.wrap(exchange, trustedProxies); // correlation ids: issue 15
     OffloadRequest request;
     try {
       request = requestOrAnswer(exchange);
@@ -129,7 +134,15 @@ public final class OffloadExecutor {
     if (request == null) {
       return;
     }
+    if (exchange instanceof CorrelatedExchange correlated) { // correlation ids: issue 15
+      request = request.withAttribute(CorrelationId.KEY, correlated.id());
+    }
     Decision decision = router.decide(request);
+    if (exchange instanceof CorrelatedExchange correlated
+        && decision instanceof Decision.PassThrough passThrough) {
+      passThrough.handle().putAttribute(CorrelationId.KEY, correlated.id()).addResponseHeaders(
+          Headers.of(CorrelationIds.REQUEST_ID, correlated.id().requestId()));
+    }
     if (decision instanceof Decision.Holding holding
         && holding.handle().pendingResponse().isPresent()
         && answeredFromPending(exchange, request, holding)) {
@@ -457,6 +470,7 @@ public final class OffloadExecutor {
     private TrustedProxies trustedProxies = TrustedProxies.none();
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
     private Executor backgroundExecutor = Runnable::run;
+    private CorrelationIds correlationIds = CorrelationIds.off();
 
     private Builder(OffloadRouter router) {
       this.router = router;
@@ -533,6 +547,20 @@ public final class OffloadExecutor {
     /** Sets what executes {@link Decision.Offload}; default {@link OffloadHandler#unavailable()}. */
     public Builder offloadHandler(OffloadHandler handler) {
       this.offloadHandler = requireNonNull(handler, "offloadHandler");
+      return this;
+    }
+
+    /**
+     * Sets how requests are correlated: {@link CorrelationIds#standard()} accepts {@code
+     * X-Request-Id} and {@code traceparent} from the {@linkplain #trustedProxies trusted
+     * proxies} only, generates them otherwise, passes them to backends and returns {@code
+     * X-Request-Id} on every answer. Default {@link CorrelationIds#off()}.
+     *
+     * @param ids the correlation rules
+     * @return this builder
+     */
+    public Builder correlationIds(CorrelationIds ids) {
+      this.correlationIds = requireNonNull(ids, "correlationIds");
       return this;
     }
 
