@@ -18,10 +18,12 @@ import dev.offload.core.ResponseFill;
 import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.log.AccessLog;
 import dev.offload.http.internal.CorrelatedExchange;
 import dev.offload.http.internal.DiscardingExchange;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
+import dev.offload.http.internal.LoggedExchange;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -83,8 +85,10 @@ public final class OffloadExecutor {
   private final OffloadHandler offloadHandler;
   private final Executor backgroundExecutor;
   private final CorrelationIds correlationIds;
+  private final AccessLog accessLog;
 
   private OffloadExecutor(Builder b) {
+    this.accessLog = b.accessLog;
     this.correlationIds = b.correlationIds;
     this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
@@ -123,6 +127,20 @@ public final class OffloadExecutor {
       throws IOException, E {
     requireNonNull(exchange, "exchange");
     requireNonNull(host, "host");
+    if (accessLog == null) {
+      execute(exchange, null, host);
+      return;
+    }
+    LoggedExchange logged = new LoggedExchange(exchange, accessLog); // access log: issue 15
+    try {
+      execute(logged, logged, host);
+    } finally {
+      logged.record();
+    }
+  }
+
+  private <E extends Exception> void execute(ServerExchange exchange, LoggedExchange logged,
+      HostHandler<E> host) throws IOException, E {
     exchange = correlationIds.wrap(exchange, trustedProxies); // correlation ids: issue 15
     OffloadRequest request;
     try {
@@ -138,6 +156,9 @@ public final class OffloadExecutor {
       request = request.withAttribute(CorrelationId.KEY, correlated.id());
     }
     Decision decision = router.decide(request);
+    if (logged != null) {
+      logged.decided(request, decision);
+    }
     if (exchange instanceof CorrelatedExchange correlated
         && decision instanceof Decision.PassThrough passThrough) {
       passThrough.handle().putAttribute(CorrelationId.KEY, correlated.id()).addResponseHeaders(
@@ -471,6 +492,7 @@ public final class OffloadExecutor {
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
     private Executor backgroundExecutor = Runnable::run;
     private CorrelationIds correlationIds = CorrelationIds.off();
+    private AccessLog accessLog;
 
     private Builder(OffloadRouter router) {
       this.router = router;
@@ -561,6 +583,18 @@ public final class OffloadExecutor {
      */
     public Builder correlationIds(CorrelationIds ids) {
       this.correlationIds = requireNonNull(ids, "correlationIds");
+      return this;
+    }
+
+    /**
+     * Writes one access-log line per request to {@code accessLog} (off the request's thread);
+     * none by default. The executor does not close it: close it at shutdown.
+     *
+     * @param accessLog the access log
+     * @return this builder
+     */
+    public Builder accessLog(AccessLog accessLog) {
+      this.accessLog = requireNonNull(accessLog, "accessLog");
       return this;
     }
 
