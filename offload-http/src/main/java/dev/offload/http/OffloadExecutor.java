@@ -86,8 +86,10 @@ public final class OffloadExecutor {
   private final Executor backgroundExecutor;
   private final CorrelationIds correlationIds;
   private final AccessLog accessLog;
+  private final Compression compression;
 
   private OffloadExecutor(Builder b) {
+    this.compression = b.compression;
     this.accessLog = b.accessLog;
     this.correlationIds = b.correlationIds;
     this.backgroundExecutor = b.backgroundExecutor;
@@ -164,6 +166,7 @@ public final class OffloadExecutor {
       passThrough.handle().putAttribute(CorrelationId.KEY, correlated.id()).addResponseHeaders(
           Headers.of(CorrelationIds.REQUEST_ID, correlated.id().requestId()));
     }
+    exchange = compression.wrap(exchange, request.headers()); // compression: issue 15
     if (decision instanceof Decision.Holding holding
         && holding.handle().pendingResponse().isPresent()
         && answeredFromPending(exchange, request, holding)) {
@@ -493,6 +496,7 @@ public final class OffloadExecutor {
     private Executor backgroundExecutor = Runnable::run;
     private CorrelationIds correlationIds = CorrelationIds.off();
     private AccessLog accessLog;
+    private Compression compression = Compression.off();
 
     private Builder(OffloadRouter router) {
       this.router = router;
@@ -595,6 +599,17 @@ public final class OffloadExecutor {
      */
     public Builder accessLog(AccessLog accessLog) {
       this.accessLog = requireNonNull(accessLog, "accessLog");
+      return this;
+    }
+
+    /**
+     * Sets how answers the gateway writes are compressed; default {@link Compression#off()}.
+     *
+     * @param compression the compression settings, such as {@code Compression.gzip().build()}
+     * @return this builder
+     */
+    public Builder compression(Compression compression) {
+      this.compression = requireNonNull(compression, "compression");
       return this;
     }
 
