@@ -43,6 +43,9 @@ public record CorrelationId(String requestId, Optional<String> traceparent, Sour
   /**
    * Checks the values.
    *
+   * @param requestId the request id
+   * @param traceparent the {@code traceparent}, if any
+   * @param source where the request id came from
    * @throws IllegalArgumentException naming the bad value, if {@code requestId} or {@code
    *     traceparent} is not valid
    */
