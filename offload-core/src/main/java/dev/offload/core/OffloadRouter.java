@@ -157,7 +157,9 @@ public final class OffloadRouter {
   /**
    * Explains what {@link #decide} does with {@code request}, and why. Runs the same guards and
    * strategies (so a strategy that counts calls sees this one), records no metrics, and
-   * completes the handle of the decision it explains as dropped, so no resource stays held.
+   * completes the handle of the decision it explains as dropped, so no resource stays held. A
+   * request's {@link CorrelationId} (attribute {@link CorrelationId#KEY}) is shown as the input
+   * {@code request id}.
    *
    * @param request the request
    * @return the explanation
@@ -165,6 +167,8 @@ public final class OffloadRouter {
   public Explanation explain(OffloadRequest request) {
     requireNonNull(request, "request");
     Trace trace = new Trace();
+    request.attribute(CorrelationId.KEY)
+        .ifPresent(id -> trace.inputs.put("request id", id.toString()));
     Decision decision = decide(request, trace, 0L);
     if (decision instanceof Decision.Holding holding && !holding.handle().isCompleted()) {
       holding.handle().onDropped();

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.offload.core.AttributeKey;
 import dev.offload.core.CachedResponse;
 import dev.offload.core.Completion;
+import dev.offload.core.CorrelationId;
 import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
@@ -18,9 +19,12 @@ import dev.offload.core.internal.HttpMethods;
 import dev.offload.core.internal.HttpSyntax;
 import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.forward.Forwarder;
+import dev.offload.http.log.AccessLog;
+import dev.offload.http.internal.CorrelatedExchange;
 import dev.offload.http.internal.DiscardingExchange;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.HostHeader;
+import dev.offload.http.internal.LoggedExchange;
 import dev.offload.http.internal.Problem;
 import dev.offload.http.internal.TrackingExchange;
 import io.micrometer.core.instrument.Counter;
@@ -91,8 +95,14 @@ public final class OffloadExecutor implements AutoCloseable {
   private final Executor backgroundExecutor;
   private final Counter refusedBeforeRouting;
   private final ThrottledLog failures;
+  private final CorrelationIds correlationIds;
+  private final AccessLog accessLog;
+  private final Compression compression;
 
   private OffloadExecutor(Builder b) {
+    this.compression = b.compression;
+    this.accessLog = b.accessLog;
+    this.correlationIds = b.correlationIds;
     this.backgroundExecutor = b.backgroundExecutor;
     this.router = b.router;
     this.failures = new ThrottledLog(LOG, b.router.ticker(), ThrottledLog.DEFAULT_INTERVAL);
@@ -172,10 +182,29 @@ public final class OffloadExecutor implements AutoCloseable {
       throws IOException, E {
     requireNonNull(exchange, "exchange");
     requireNonNull(host, "host");
-    Decided decided = decide(exchange);
-    if (decided != null) {
-      execute(decided, exchange, host);
+    if (accessLog == null) {
+      decideAndExecute(exchange, null, host);
+      return;
     }
+    LoggedExchange logged = new LoggedExchange(exchange, accessLog); // access log: issue 15
+    try {
+      decideAndExecute(logged, logged, host);
+    } finally {
+      logged.record();
+    }
+  }
+
+  private <E extends Exception> void decideAndExecute(ServerExchange exchange,
+      LoggedExchange logged, HostHandler<E> host) throws IOException, E {
+    ServerExchange correlated = correlationIds.wrap(exchange, trustedProxies); // issue 15
+    Decided decided = decide(correlated);
+    if (decided == null) {
+      return;
+    }
+    if (logged != null) {
+      logged.decided(decided.request(), decided.decision());
+    }
+    execute(decided, correlated, host);
   }
 
   /**
@@ -202,6 +231,9 @@ public final class OffloadExecutor implements AutoCloseable {
       }
       return null;
     }
+    if (exchange instanceof CorrelatedExchange correlated) { // correlation ids: issue 15
+      request = request.withAttribute(CorrelationId.KEY, correlated.id());
+    }
     return new Decided(request, router.decide(request));
   }
 
@@ -225,6 +257,12 @@ public final class OffloadExecutor implements AutoCloseable {
     requireNonNull(host, "host");
     OffloadRequest request = decided.request();
     Decision decision = decided.decision();
+    if (exchange instanceof CorrelatedExchange correlated // correlation ids: issue 15
+        && decision instanceof Decision.PassThrough passThrough) {
+      passThrough.handle().putAttribute(CorrelationId.KEY, correlated.id()).addResponseHeaders(
+          Headers.of(CorrelationIds.REQUEST_ID, correlated.id().requestId()));
+    }
+    exchange = compression.wrap(exchange, request.headers()); // compression: issue 15
     if (decision instanceof Decision.Holding holding
         && holding.handle().pendingResponse().isPresent()
         && answeredFromPending(exchange, request, holding)) {
@@ -602,6 +640,9 @@ public final class OffloadExecutor implements AutoCloseable {
     private OffloadHandler offloadHandler = OffloadHandler.unavailable();
     private Executor backgroundExecutor = Runnable::run;
     private MeterRegistry registry;
+    private CorrelationIds correlationIds = CorrelationIds.off();
+    private AccessLog accessLog;
+    private Compression compression = Compression.off();
 
     private Builder(OffloadRouter router) {
       this.router = router;
@@ -722,6 +763,42 @@ public final class OffloadExecutor implements AutoCloseable {
     }
 
     /**
+     * Sets how requests are correlated: {@link CorrelationIds#standard()} accepts {@code
+     * X-Request-Id} and {@code traceparent} from the {@linkplain #trustedProxies trusted
+     * proxies} only, generates them otherwise, passes them to backends and returns {@code
+     * X-Request-Id} on every answer. Default {@link CorrelationIds#off()}.
+     *
+     * @param ids the correlation rules
+     * @return this builder
+     */
+    public Builder correlationIds(CorrelationIds ids) {
+      this.correlationIds = requireNonNull(ids, "correlationIds");
+      return this;
+    }
+
+    /**
+     * Writes one access-log line per request to {@code accessLog} (off the request's thread);
+     * none by default. The executor does not close it: close it at shutdown.
+     *
+     * @param accessLog the access log
+     * @return this builder
+     */
+    public Builder accessLog(AccessLog accessLog) {
+      this.accessLog = requireNonNull(accessLog, "accessLog");
+      return this;
+    }
+
+    /**
+     * Sets how answers the gateway writes are compressed; default {@link Compression#off()}.
+     *
+     * @param compression the compression settings, such as {@code Compression.gzip().build()}
+     * @return this builder
+     */
+    public Builder compression(Compression compression) {
+      this.compression = requireNonNull(compression, "compression");
+      return this;
+    }
+
      * Returns the executor.
      *
      * @return the executor

@@ -29,9 +29,11 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -196,7 +198,8 @@ public final class Forwarder implements AutoCloseable {
             .authenticator(Authenticator.NONE)
             .protocols(List.of(Protocol.HTTP_1_1))
             .addNetworkInterceptor(new ProxyInterceptor())
-            .build());
+            .build(),
+        Map.copyOf(b.backendTls)); // TLS to backends: issue 15
     this.maxRequestBodyBytes = b.maxRequestBodyBytes;
     this.trustedProxies = b.trustedProxies;
     this.retryPolicy = b.retryPolicy;
@@ -791,6 +794,7 @@ public final class Forwarder implements AutoCloseable {
     private Duration requestBodyIdleTimeout = DEFAULT_REQUEST_BODY_IDLE_TIMEOUT;
     private Duration requestBodyTimeout = DEFAULT_REQUEST_BODY_TIMEOUT;
     private Ticker ticker = Ticker.systemTicker();
+    private final Map<String, BackendTls> backendTls = new HashMap<>();
 
     private Builder() {}
 
@@ -803,6 +807,21 @@ public final class Forwarder implements AutoCloseable {
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Sets TLS towards one backend (its trust, client certificate, expiry gauge), by the
+     * backend's name; replaces earlier settings for that name. Backends without one use the
+     * client's TLS settings (the JVM's CAs by default).
+     *
+     * @param tls the backend's TLS settings
+     * @return this builder
+     * @throws NullPointerException if {@code tls} is null
+     */
+    public Builder backendTls(BackendTls tls) {
+      requireNonNull(tls, "backendTls");
+      backendTls.put(tls.backend(), tls);
       return this;
     }
 

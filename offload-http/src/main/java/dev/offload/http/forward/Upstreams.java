@@ -4,6 +4,7 @@ import com.google.common.collect.MapMaker;
 import dev.offload.core.Backend;
 import java.net.URI;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.TimeUnit;
 import okhttp3.HttpUrl;
@@ -18,8 +19,15 @@ final class Upstreams {
   private final OkHttpClient client;
   private final ConcurrentMap<Backend, ForBackend> byBackend = new MapMaker().weakKeys().makeMap();
 
+  private final Map<String, BackendTls> tls;
+
   Upstreams(OkHttpClient client) {
+    this(client, Map.of());
+  }
+
+  Upstreams(OkHttpClient client, Map<String, BackendTls> tls) {
     this.client = client;
+    this.tls = tls;
   }
 
   /** Returns the upstream of {@code instance} of {@code backend}. */
@@ -33,14 +41,18 @@ final class Upstreams {
   }
 
   private ForBackend forBackend(Backend b) {
-    OkHttpClient derived =
+    OkHttpClient.Builder builder =
         client
             .newBuilder()
             .connectTimeout(b.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .readTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .writeTimeout(b.readTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .callTimeout(b.callTimeout().toMillis(), TimeUnit.MILLISECONDS)
-            .build();
+            .callTimeout(b.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    BackendTls backendTls = tls.get(b.name());
+    if (backendTls != null) { // TLS to backends: issue 15
+      backendTls.applyTo(builder);
+    }
+    OkHttpClient derived = builder.build();
     List<URI> instances = b.instances();
     Upstream[] upstreams = new Upstream[instances.size()];
     for (int i = 0; i < upstreams.length; i++) {
