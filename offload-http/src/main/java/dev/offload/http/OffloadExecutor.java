@@ -799,6 +799,7 @@ public final class OffloadExecutor implements AutoCloseable {
       return this;
     }
 
+    /**
      * Returns the executor.
      *
      * @return the executor
