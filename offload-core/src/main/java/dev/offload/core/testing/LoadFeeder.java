@@ -5,11 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
 import dev.offload.core.Completion;
+import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.OffloadRouter;
 import dev.offload.core.Outcome;
 import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.InstanceLoad;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -28,6 +32,16 @@ import java.util.Deque;
  * assertThat(BackendLoad.of(ordersBackend).instance(0).snapshot(ticker.read()).p99())
  *     .isEqualTo(Duration.ofMillis(400));
  * assertThat(router.decide(get("/api/orders"))).isInstanceOf(Decision.Forward.class);
+ * }</pre>
+ *
+ * <p>{@link #next(OffloadRouter, OffloadRequest)} and {@link #nextInstance(OffloadRouter,
+ * OffloadRequest)} decide a request for real (a failover strategy may switch, a half-open circuit
+ * gives a probe) and give back what the decision holds, so a test can ask again and again where the
+ * next request goes:
+ *
+ * <pre>{@code
+ * orders.instance(0).answered(5, 503, Duration.ofMillis(5)); // five 5xx in a row: ejected
+ * assertThat(LoadFeeder.nextInstance(router, get("/api/orders"))).isEqualTo(b);
  * }</pre>
  *
  * <p>Not thread-safe: one test drives it.
@@ -51,6 +65,40 @@ public final class LoadFeeder {
   }
 
   /**
+   * Decides {@code request} on {@code router} and, if the decision holds something (an in-flight
+   * slot, a probe), gives it back at once as dropped work, which records nothing.
+   *
+   * @param router the router under test
+   * @param request the request
+   * @return the decision
+   */
+  public static Decision next(OffloadRouter router, OffloadRequest request) {
+    requireNonNull(router, "router");
+    requireNonNull(request, "request");
+    Decision decision = router.decide(request);
+    if (decision instanceof Decision.Holding holding) {
+      holding.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, Completion.NO_STATUS, 0);
+    }
+    return decision;
+  }
+
+  /**
+   * Returns the instance {@code router} forwards {@code request} to, as {@link #next} does.
+   *
+   * @param router the router under test
+   * @param request the request
+   * @return the instance's base URI
+   * @throws AssertionError naming the decision if it is not a forward
+   */
+  public static URI nextInstance(OffloadRouter router, OffloadRequest request) {
+    Decision decision = next(router, request);
+    if (decision instanceof Decision.Forward forward) {
+      return forward.instance();
+    }
+    throw new AssertionError("expected a forward, got " + decision);
+  }
+
+  /**
    * Returns the feeder of the instance at {@code index} of the backend: the same object each
    * time, so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts.
    *
@@ -64,7 +112,9 @@ public final class LoadFeeder {
     return instances[index];
   }
 
-  /** Feeds one instance. */
+  /**
+   * Feeds one instance.
+   */
   public final class Instance {
     private final InstanceLoad instance;
     private final Deque<DecisionHandle> held = new ArrayDeque<>();
