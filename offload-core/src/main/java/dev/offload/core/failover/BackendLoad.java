@@ -196,6 +196,11 @@ public final class BackendLoad {
     observers.add(completion -> latency.record(completion.latencyNanos(), TimeUnit.NANOSECONDS));
   }
 
+  /** Called by an instance for dropped work: a half-open probe that says nothing is given back. */
+  void dropped() {
+    breaker.release();
+  }
+
   /** Called by an instance for each completion it measured (not for dropped work). */
   void completed(InstanceLoad instance, Completion completion, boolean failed, long nowNanos) {
     OutlierDetection od = outlierDetection;

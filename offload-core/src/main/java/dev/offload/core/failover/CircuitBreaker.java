@@ -91,4 +91,18 @@ final class CircuitBreaker {
       }
     }
   }
+
+  /** Gives a half-open probe back: a request was dropped (the client left) before it told. */
+  void release() {
+    while (true) {
+      State s = state.get();
+      if (s.kind != CircuitState.HALF_OPEN || s.probesTaken <= s.probesPassed) {
+        return;
+      }
+      if (state.compareAndSet(s, new State(CircuitState.HALF_OPEN, s.sinceNanos,
+          s.probesTaken - 1, s.probesPassed))) {
+        return;
+      }
+    }
+  }
 }

@@ -161,6 +161,7 @@ public final class InstanceLoad {
 
   private void measure(Completion completion, long nowNanos) {
     if (completion.outcome() == Outcome.DROPPED) {
+      owner.dropped();
       return;
     }
     window.record(completion, nowNanos);

@@ -208,6 +208,20 @@ class BackendHealthTest {
   }
 
   @Test
+  void aDroppedProbeIsGivenBackSoTheCircuitCannotStickHalfOpen() {
+    BackendLoad load = BackendLoad.of(orders).outlierDetection(OutlierDetection.disabled())
+        .circuitBreaker(CircuitBreakerConfig.builder().failureRate(0.5, 4)
+            .openDuration(Duration.ofSeconds(5)).halfOpenProbes(1).build());
+    OffloadRouter router = router(FailoverStrategy.primary(orders));
+    feed.instance(0).answered(4, 500, Duration.ZERO);
+    ticker.advance(Duration.ofSeconds(5));
+    assertThat(LoadFeeder.nextInstance(router, get())).as("the probe, dropped").isIn(A, B);
+    Decision.Forward probe = (Decision.Forward) router.decide(get());
+    probe.handle().onSuccess();
+    assertThat(load.circuitState(ticker.read())).isEqualTo(CircuitState.CLOSED);
+  }
+
+  @Test
   void powerOfTwoChoicesTakesTheInstanceWithFewerInFlight() {
     AtomicInteger draws = new AtomicInteger();
     OffloadRouter router = router(FailoverStrategy.primary(orders)
