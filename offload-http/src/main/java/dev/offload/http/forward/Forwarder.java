@@ -448,6 +448,15 @@ public final class Forwarder {
         if (metrics != null) {
           metrics.retried(outgoing.backend());
         }
+        java.net.URI to = retryPolicy.retryTo(failed);
+        Upstreams.Upstream next = upstreams.get(outgoing.backend(), to);
+        if (!to.equals(outgoing.instance()) && next.basePath().equals(upstream.basePath())) {
+          // another instance (with the same base path, so the path sent stays right)
+          outgoing = new OutgoingRequest(outgoing.backend(), to, outgoing.method(),
+              outgoing.encodedPath(), outgoing.query(), outgoing.headers());
+          upstream = next;
+          request = request.newBuilder().url(upstream.url(outgoing)).build();
+        }
         previous = e;
       }
     }
