@@ -52,6 +52,7 @@ public final class InstanceLoad {
   final AtomicInteger consecutiveGatewayFailures = new AtomicInteger();
   volatile long ejectedUntilNanos = Long.MIN_VALUE;
   volatile int timesEjected;
+  private volatile boolean failingChecks;
   /** The listener for the last ticker seen: one router's ticker, so one listener, no garbage. */
   private volatile TickerListener listener;
 
@@ -119,7 +120,21 @@ public final class InstanceLoad {
    * @return whether it is ejected
    */
   public boolean ejected(long nowNanos) {
-    return nowNanos < ejectedUntilNanos;
+    return failingChecks || nowNanos < ejectedUntilNanos;
+  }
+
+  /**
+   * Sets whether active health checks find this instance unhealthy: while they do, it reads as
+   * ejected; when they pass again, it is back at once, also from an outlier ejection.
+   *
+   * @param unhealthy whether the checks fail
+   * @param nowNanos now, on the router's ticker
+   */
+  public void activeCheck(boolean unhealthy, long nowNanos) {
+    failingChecks = unhealthy;
+    if (!unhealthy) {
+      unEject(nowNanos);
+    }
   }
 
   /**
@@ -137,7 +152,7 @@ public final class InstanceLoad {
    * @param nowNanos now, on the router's ticker
    */
   public void unEject(long nowNanos) {
-    if (ejected(nowNanos)) {
+    if (nowNanos < ejectedUntilNanos) {
       ejectedUntilNanos = nowNanos;
     }
   }
