@@ -260,19 +260,32 @@ public final class BackendLoad {
     }
   }
 
-  /** Returns the load state of {@code backend}, the same object for the same backend. */
+  /**
+   * Returns the load state of {@code backend}, the same object for the same backend.
+   *
+   * @param backend the backend
+   * @return the load state of {@code backend}, the same object for the same backend
+   */
   public static BackendLoad of(Backend backend) {
     requireNonNull(backend, "backend");
     BackendLoad load = LOADS.get(backend);
     return load != null ? load : LOADS.computeIfAbsent(backend, BackendLoad::new);
   }
 
-  /** Returns the backend. */
+  /**
+   * Returns the backend.
+   *
+   * @return the backend
+   */
   public Backend backend() {
     return backend;
   }
 
-  /** Returns each instance's load, in the backend's order. */
+  /**
+   * Returns each instance's load, in the backend's order.
+   *
+   * @return each instance's load, in the backend's order
+   */
   public List<InstanceLoad> instances() {
     return List.of(instances);
   }
@@ -280,6 +293,8 @@ public final class BackendLoad {
   /**
    * Returns the load of the instance at {@code index} in {@link Backend#instances()}.
    *
+   * @param index its position in the backend's instances, from 0
+   * @return the load of the instance at {@code index} in {@link Backend#instances()}
    * @throws IndexOutOfBoundsException naming the backend if there is no such instance
    */
   public InstanceLoad instance(int index) {
@@ -293,6 +308,8 @@ public final class BackendLoad {
   /**
    * Returns the load of {@code uri}.
    *
+   * @param uri the instance's base URI
+   * @return the load of {@code uri}
    * @throws IllegalArgumentException if it is not one of the backend's instances
    */
   public InstanceLoad instance(URI uri) {
@@ -306,7 +323,11 @@ public final class BackendLoad {
         uri + " is not an instance of backend " + backend.name() + " " + backend.instances());
   }
 
-  /** Returns the requests in flight on all instances. */
+  /**
+   * Returns the requests in flight on all instances.
+   *
+   * @return the requests in flight on all instances
+   */
   public long inFlight() {
     long sum = 0;
     for (InstanceLoad instance : instances) {
@@ -315,7 +336,12 @@ public final class BackendLoad {
     return sum;
   }
 
-  /** Returns every instance's load now, {@code nowNanos} from the router's ticker. */
+  /**
+   * Returns every instance's load now, {@code nowNanos} from the router's ticker.
+   *
+   * @param nowNanos now, on the router's ticker
+   * @return every instance's load now, {@code nowNanos} from the router's ticker
+   */
   public List<LoadSnapshot> snapshot(long nowNanos) {
     List<LoadSnapshot> snapshots = new ArrayList<>(instances.length);
     for (InstanceLoad instance : instances) {
@@ -328,6 +354,9 @@ public final class BackendLoad {
    * Decides to forward to the least-loaded instance (fewest in flight; ties go round-robin) and
    * takes its in-flight slot. While explaining, notes each instance's in-flight count and takes
    * nothing.
+   *
+   * @param context the decision context
+   * @return the forward decision
    */
   public Decision.Forward forward(DecisionContext context) {
     requireNonNull(context, "context");
@@ -351,6 +380,9 @@ public final class BackendLoad {
    * Decides to forward to {@code instance} and takes its in-flight slot (nothing while
    * explaining).
    *
+   * @param instance the instance
+   * @param context the decision context
+   * @return the forward decision
    * @throws IllegalArgumentException if it is not one of the backend's instances
    */
   public Decision.Forward forward(URI instance, DecisionContext context) {

@@ -53,6 +53,9 @@ public interface FailoverStrategy extends OffloadStrategy {
   /**
    * Returns a strategy that forwards every request to {@code backend}'s least-loaded instance
    * (fewest in flight, ties round-robin), with no failover.
+   *
+   * @param backend the backend
+   * @return the strategy
    */
   static FailoverStrategy to(Backend backend) {
     BackendLoad load = BackendLoad.of(requireNonNull(backend, "backend"));

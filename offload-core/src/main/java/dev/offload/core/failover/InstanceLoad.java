@@ -207,12 +207,20 @@ public final class InstanceLoad {
     };
   }
 
-  /** Returns the instance's base URI. */
+  /**
+   * Returns the instance's base URI.
+   *
+   * @return the instance's base URI
+   */
   public URI uri() {
     return uri;
   }
 
-  /** Returns the number of decisions forwarded here whose handles are not completed yet. */
+  /**
+   * Returns the number of decisions forwarded here whose handles are not completed yet.
+   *
+   * @return the number of decisions forwarded here whose handles are not completed yet
+   */
   public long inFlight() {
     return inFlight.sum();
   }
@@ -220,6 +228,9 @@ public final class InstanceLoad {
   /**
    * Takes an in-flight slot and returns the handle that gives it back when completed and records
    * its completion (at the time it completes, on {@code ticker}).
+   *
+   * @param ticker the router's ticker
+   * @return the handle to complete exactly once
    */
   public DecisionHandle acquire(Ticker ticker) {
     requireNonNull(ticker, "ticker");
@@ -259,7 +270,12 @@ public final class InstanceLoad {
     measure(requireNonNull(completion, "completion"), nowNanos);
   }
 
-  /** Returns the load now, {@code nowNanos} read from the router's ticker. */
+  /**
+   * Returns the load now, {@code nowNanos} read from the router's ticker.
+   *
+   * @param nowNanos now, on the router's ticker
+   * @return the load now, {@code nowNanos} read from the router's ticker
+   */
   public LoadSnapshot snapshot(long nowNanos) {
     LatencyWindow.Totals totals = window.totals(nowNanos);
     return new LoadSnapshot(uri, inFlight(), totals.requests(), totals.failures(),

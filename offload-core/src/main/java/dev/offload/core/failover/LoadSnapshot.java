@@ -18,7 +18,11 @@ import java.time.Duration;
 public record LoadSnapshot(
     URI instance, long inFlight, long requests, long failures, Duration p50, Duration p99) {
 
-  /** Returns {@code failures / requests}, or 0 when nothing completed. */
+  /**
+   * Returns {@code failures / requests}, or 0 when nothing completed.
+   *
+   * @return {@code failures / requests}, or 0 when nothing completed
+   */
   public double errorRate() {
     return requests == 0 ? 0 : (double) failures / requests;
   }

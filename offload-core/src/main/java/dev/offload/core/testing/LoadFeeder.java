@@ -58,7 +58,13 @@ public final class LoadFeeder {
     }
   }
 
-  /** Returns a feeder for {@code backend}'s load, at the times {@code ticker} reads. */
+  /**
+   * Returns a feeder for {@code backend}'s load, at the times {@code ticker} reads.
+   *
+   * @param backend the backend
+   * @param ticker the router's ticker
+   * @return a feeder for {@code backend}'s load, at the times {@code ticker} reads
+   */
   public static LoadFeeder of(Backend backend, Ticker ticker) {
     return new LoadFeeder(BackendLoad.of(requireNonNull(backend, "backend")),
         requireNonNull(ticker, "ticker"));
@@ -102,6 +108,8 @@ public final class LoadFeeder {
    * Returns the feeder of the instance at {@code index} of the backend: the same object each
    * time, so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts.
    *
+   * @param index its position in the backend's instances, from 0
+   * @return the instance's feeder
    * @throws IndexOutOfBoundsException if the backend has no such instance
    */
   public Instance instance(int index) {
@@ -123,7 +131,13 @@ public final class LoadFeeder {
       this.instance = instance;
     }
 
-    /** Records {@code count} successful 200 completions that took {@code latency} each. */
+    /**
+     * Records {@code count} successful 200 completions that took {@code latency} each.
+     *
+     * @param count how many
+     * @param latency how long each took
+     * @return this feeder
+     */
     public Instance succeeded(int count, Duration latency) {
       return completed(count, latency, Outcome.SUCCESS, FailureKind.NONE, 200);
     }
@@ -131,6 +145,11 @@ public final class LoadFeeder {
     /**
      * Records {@code count} completions with {@code status} taking {@code latency}: a status of
      * 500 or more is a {@link FailureKind#SERVER_ERROR} failure, anything else a success.
+     *
+     * @param count how many
+     * @param status the HTTP status
+     * @param latency how long each took
+     * @return this feeder
      */
     public Instance answered(int count, int status, Duration latency) {
       boolean error = status >= 500;
@@ -138,12 +157,25 @@ public final class LoadFeeder {
           error ? FailureKind.SERVER_ERROR : FailureKind.NONE, status);
     }
 
-    /** Records {@code count} failures of {@code kind}, each taking no time. */
+    /**
+     * Records {@code count} failures of {@code kind}, each taking no time.
+     *
+     * @param count how many
+     * @param kind the failure
+     * @return this feeder
+     */
     public Instance failed(int count, FailureKind kind) {
       return failed(count, kind, Duration.ZERO);
     }
 
-    /** Records {@code count} failures of {@code kind}, each taking {@code latency}. */
+    /**
+     * Records {@code count} failures of {@code kind}, each taking {@code latency}.
+     *
+     * @param count how many
+     * @param kind the failure
+     * @param latency how long each took
+     * @return this feeder
+     */
     public Instance failed(int count, FailureKind kind, Duration latency) {
       requireNonNull(kind, "kind");
       if (kind == FailureKind.NONE) {
@@ -152,7 +184,16 @@ public final class LoadFeeder {
       return completed(count, latency, Outcome.FAILURE, kind, Completion.NO_STATUS);
     }
 
-    /** Records {@code count} copies of a completion. */
+    /**
+     * Records {@code count} copies of a completion.
+     *
+     * @param count how many
+     * @param latency how long each took
+     * @param outcome how it ended
+     * @param failure why it failed, or NONE
+     * @param status the HTTP status
+     * @return this feeder
+     */
     public Instance completed(int count, Duration latency, Outcome outcome, FailureKind failure,
         int status) {
       requireNonNull(latency, "latency");
@@ -170,6 +211,9 @@ public final class LoadFeeder {
      * Makes this feeder hold exactly {@code count} in-flight slots on the instance (on top of
      * any that real decisions or other feeders hold), taking or giving back slots as needed.
      * Slots given back record nothing.
+     *
+     * @param count how many
+     * @return this feeder
      */
     public Instance inFlight(int count) {
       if (count < 0) {

@@ -35,7 +35,15 @@ public interface RetryPolicy {
    */
   record Attempt(OutgoingRequest request, int attempt, IOException failure, FailureKind kind,
       boolean replayable) {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param request what was sent
+     * @param attempt the number of the attempt that failed, from 1
+     * @param failure why it failed, or NONE
+     * @param kind the failure
+     * @param replayable whether the request can be sent again at all
+     */
     public Attempt {
       requireNonNull(request, "request");
       requireNonNull(failure, "failure");
@@ -43,7 +51,12 @@ public interface RetryPolicy {
     }
   }
 
-  /** Returns whether to send the request again after {@code failed}. */
+  /**
+   * Returns whether to send the request again after {@code failed}.
+   *
+   * @param failed the failed attempt
+   * @return whether to send the request again after {@code failed}
+   */
   boolean retry(Attempt failed);
 
   /**
@@ -57,7 +70,11 @@ public interface RetryPolicy {
     return failed.request().instance();
   }
 
-  /** Never sends a request again. */
+  /**
+   * Never sends a request again.
+   *
+   * @return the policy
+   */
   static RetryPolicy never() {
     return failed -> false;
   }
@@ -70,6 +87,8 @@ public interface RetryPolicy {
    * FailureKind#RESET}). Not after a timeout (the backend may be working on it), a connect
    * failure (no connection was reused, and a second attempt would meet the same refusal) or a
    * malformed response (the backend answered). nginx and Envoy resend in this case too.
+   *
+   * @return the policy
    */
   static RetryPolicy staleConnection() {
     return failed -> failed.attempt() == 1
