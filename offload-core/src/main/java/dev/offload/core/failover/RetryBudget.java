@@ -3,6 +3,8 @@ package dev.offload.core.failover;
 import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
+import com.google.common.collect.MapMaker;
+import dev.offload.core.Backend;
 import dev.offload.core.Completion;
 import dev.offload.core.FailureKind;
 import dev.offload.core.Outcome;
@@ -10,7 +12,7 @@ import dev.offload.core.failover.internal.CountWindow;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
-import java.time.Duration;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * Caps retries so that they cannot multiply the load on a backend in an outage: within {@link
@@ -37,8 +39,7 @@ public final class RetryBudget {
   private final Ticker ticker;
   private final double ratio;
   private final long minRetries;
-  private final java.util.Map<dev.offload.core.Backend, CountWindow> retries =
-      new com.google.common.collect.MapMaker().weakKeys().makeMap();
+  private final ConcurrentMap<Backend, CountWindow> retries = new MapMaker().weakKeys().makeMap();
   private final Counter allowed;
   private final Counter exhausted;
 
@@ -47,7 +48,8 @@ public final class RetryBudget {
     this.ratio = b.ratio;
     this.minRetries = (long) b.minRetriesPerSecond * BackendLoad.WINDOW.toSeconds();
     if (b.registry != null) {
-      allowed = Counter.builder("offload.retries").description("Retries the budget allowed or refused")
+      allowed = Counter.builder("offload.retries")
+          .description("Retries the budget allowed or refused")
           .tag("outcome", "retried").register(b.registry);
       exhausted = Counter.builder("offload.retries")
           .description("Retries the budget allowed or refused")
@@ -209,7 +211,7 @@ public final class RetryBudget {
 
   @Override
   public String toString() {
-    return "RetryBudget(ratio=" + ratio + ", min=" + minRetries + "/"
-        + Duration.ofNanos(BackendLoad.WINDOW.toNanos()).toSeconds() + "s)";
+    return "RetryBudget(ratio=" + ratio + ", min=" + minRetries + " per "
+        + BackendLoad.WINDOW.toSeconds() + "s)";
   }
 }
