@@ -62,7 +62,13 @@ public final class BackendLoad {
   private final AtomicInteger next = new AtomicInteger();
   private final CircuitBreaker breaker = new CircuitBreaker();
   private final LongAdder ejections = new LongAdder();
-  private final List<DecisionHandle.Listener> observers = new CopyOnWriteArrayList<>();
+  private final List<Observer> observers = new CopyOnWriteArrayList<>();
+  private final Set<Object> observedBy = ConcurrentHashMap.newKeySet();
+
+  /** Told of every completion measured on this backend (not dropped work). */
+  interface Observer {
+    void completed(Completion completion, long nowNanos);
+  }
   private final Set<MeterRegistry> boundTo = ConcurrentHashMap.newKeySet();
   private volatile OutlierDetection outlierDetection = OutlierDetection.ofDefaults();
   private volatile CircuitBreakerConfig circuitBreaker = CircuitBreakerConfig.ofDefaults();
@@ -176,6 +182,13 @@ public final class BackendLoad {
     return breaker.allow(circuitBreaker, nowNanos, explaining);
   }
 
+  /** Adds {@code observer} once per {@code owner}. */
+  void observe(Object owner, Observer observer) {
+    if (observedBy.add(owner)) {
+      observers.add(observer);
+    }
+  }
+
   /** Registers the backend meters on {@code registry}, once per registry. */
   void bindMetrics(MeterRegistry registry) {
     if (!boundTo.add(registry)) {
@@ -193,7 +206,8 @@ public final class BackendLoad {
         .description("Latency of the requests forwarded to the backend, on the router's ticker")
         .tag("backend", backend.name())
         .register(registry);
-    observers.add(completion -> latency.record(completion.latencyNanos(), TimeUnit.NANOSECONDS));
+    observers.add((completion, now) ->
+        latency.record(completion.latencyNanos(), TimeUnit.NANOSECONDS));
   }
 
   /** Called by an instance for dropped work: a half-open probe that says nothing is given back. */
@@ -224,8 +238,8 @@ public final class BackendLoad {
         }
       }
     }
-    for (DecisionHandle.Listener observer : observers) {
-      observer.onComplete(completion);
+    for (Observer observer : observers) {
+      observer.completed(completion, nowNanos);
     }
   }
 

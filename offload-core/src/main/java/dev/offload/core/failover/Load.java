@@ -148,6 +148,27 @@ public interface Load {
   }
 
   /**
+   * Returns a condition that holds when the requests in flight on the backend reach its adaptive
+   * concurrency limit, learnt by Netflix concurrency-limits' {@code Gradient2Limit} (defaults)
+   * from the latency of the backend's completions on the router's ticker. One limit per backend
+   * the condition is evaluated on; it starts learning at the first evaluation.
+   *
+   * @return the condition
+   */
+  static Load adaptiveLimit() {
+    return new AdaptiveLimit(AdaptiveLimit.Algorithm.GRADIENT2);
+  }
+
+  /**
+   * Returns {@link #adaptiveLimit()} with the {@code VegasLimit} algorithm.
+   *
+   * @return the condition
+   */
+  static Load adaptiveLimitVegas() {
+    return new AdaptiveLimit(AdaptiveLimit.Algorithm.VEGAS);
+  }
+
+  /**
    * Returns {@code condition} with {@code description} as what {@link #describe()} says.
    *
    * @param description for explanations

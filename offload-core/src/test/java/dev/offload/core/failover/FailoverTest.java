@@ -97,6 +97,34 @@ class FailoverTest {
   }
 
   @Test
+  void failsOverWhenInFlightReachesTheAdaptiveConcurrencyLimit() {
+    Load adaptive = Load.adaptiveLimit();
+    OffloadRouter router = router(failover(adaptive));
+    primaryFeed.instance(0).inFlight(5);
+    assertThat(LoadFeeder.nextInstance(router, get())).as("below the initial limit").isIn(A, B);
+    int limit = ((AdaptiveLimit) adaptive).currentLimit(BackendLoad.of(orders));
+    assertThat(limit).isPositive();
+    primaryFeed.instance(0).inFlight(limit);
+    assertThat(LoadFeeder.nextInstance(router, get())).isEqualTo(C);
+    assertThat(router.explain(get()).inputs())
+        .containsEntry("failover.fired", "adaptiveLimit(gradient2)");
+  }
+
+  @Test
+  void theAdaptiveLimitLearnsFromCompletionsOnTheRoutersTicker() {
+    AdaptiveLimit adaptive = (AdaptiveLimit) Load.adaptiveLimitVegas();
+    BackendLoad load = BackendLoad.of(orders);
+    int initial = adaptive.currentLimit(load);
+    primaryFeed.instance(0).inFlight(initial);
+    for (int i = 0; i < 200; i++) {
+      ticker.advance(Duration.ofMillis(10));
+      primaryFeed.instance(1).succeeded(1, Duration.ofMillis(5));
+    }
+    assertThat(adaptive.currentLimit(load)).as("fast answers at the limit: it grows")
+        .isGreaterThan(initial);
+  }
+
+  @Test
   void returnsToThePrimaryOnlyAfterItStayedBelowTheConditionForTheHysteresis() {
     Failover strategy = failover(Load.inFlightAbove(1)).hysteresis(Duration.ofSeconds(5));
     OffloadRouter router = router(strategy);
