@@ -137,6 +137,32 @@ class FailoverGatewayTest {
   }
 
   @Test
+  void aGetOverItsPerTryTimeoutIsRetriedOnAnotherInstance() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    Loopback.Backend stuck = closer.add(new Loopback.Backend());
+    stuck.responder = ex -> {
+      try {
+        release.await(Loopback.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      Loopback.respond(ex, 200, "stuck".getBytes(ISO_8859_1));
+    };
+    closer.add(release::countDown);
+    Loopback.Backend fast = closer.add(new Loopback.Backend());
+    fast.responder = ex -> Loopback.respond(ex, 200, "fast".getBytes(ISO_8859_1));
+    Backend orders = Backend.builder("orders").instance(stuck.uri()).instance(fast.uri()).build();
+    RetryPolicy perTry = RetryPolicy.budgeted(RetryBudget.builder(Ticker.systemTicker()).build(),
+        Duration.ofMillis(300));
+    Gateway.Running gw = gateway(FailoverStrategy.primary(orders)
+        .balancer(dev.offload.core.failover.Balancer.roundRobin()), perTry);
+    Response response = send(gw, "GET", "/api/slow");
+    assertThat(response.status()).isEqualTo(200);
+    assertThat(response.bodyText()).isEqualTo("fast");
+    assertThat(stuck.take().target()).isEqualTo("/api/slow");
+  }
+
+  @Test
   void aPostToABackendThatFailsAfterReadingItIsSentAtMostOnce() throws Exception {
     RawBackend failing = closer.add(new RawBackend(socket -> { }));
     Loopback.Backend other = closer.add(new Loopback.Backend());

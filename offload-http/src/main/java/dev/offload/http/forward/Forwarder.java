@@ -435,7 +435,12 @@ public final class Forwarder {
     IOException previous = null;
     for (int attempt = 1; ; attempt++) {
       try {
-        return upstream.client().newCall(request).execute();
+        okhttp3.Call call = upstream.client().newCall(request);
+        long perTry = retryPolicy.perTryTimeout().toMillis();
+        if (perTry > 0) {
+          call.timeout().timeout(perTry, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        return call.execute();
       } catch (IOException e) {
         if (previous != null) {
           e.addSuppressed(previous);

@@ -71,6 +71,16 @@ public interface RetryPolicy {
   }
 
   /**
+   * Returns the longest time one attempt may take, zero for no limit beyond the backend's own
+   * timeouts. The default is zero.
+   *
+   * @return the per-try timeout
+   */
+  default java.time.Duration perTryTimeout() {
+    return java.time.Duration.ZERO;
+  }
+
+  /**
    * Never sends a request again.
    *
    * @return the policy
@@ -114,8 +124,32 @@ public interface RetryPolicy {
    * @return the policy
    */
   static RetryPolicy budgeted(RetryBudget budget) {
+    return budgeted(budget, java.time.Duration.ZERO);
+  }
+
+  /**
+   * Returns {@link #budgeted(RetryBudget)} with a per-try timeout: an attempt that takes longer
+   * fails as a read timeout, and an idempotent request is retried on another instance within
+   * the budget.
+   *
+   * @param budget the budget, shared by the router's forwards
+   * @param perTryTimeout the longest one attempt may take; zero for none
+   * @return the policy
+   * @throws IllegalArgumentException if {@code perTryTimeout} is negative
+   */
+  static RetryPolicy budgeted(RetryBudget budget, java.time.Duration perTryTimeout) {
     requireNonNull(budget, "budget");
+    requireNonNull(perTryTimeout, "perTryTimeout");
+    if (perTryTimeout.isNegative()) {
+      throw new IllegalArgumentException("perTryTimeout must not be negative, got "
+          + perTryTimeout);
+    }
     return new RetryPolicy() {
+      @Override
+      public java.time.Duration perTryTimeout() {
+        return perTryTimeout;
+      }
+
       @Override
       public boolean retry(Attempt failed) {
         if (failed.attempt() != 1 || !failed.replayable()) {
