@@ -31,6 +31,27 @@ public interface FailoverStrategy extends OffloadStrategy {
   }
 
   /**
+   * Returns a strategy that forwards to {@code backend}, balanced over its healthy instances,
+   * ready to fail over: add an {@link Failover#alternative(Backend)}, a {@link
+   * Failover#when(Load)} condition, {@link Failover#readsOnly()} and {@link
+   * Failover#shedWhenSaturated(Priority)}.
+   *
+   * <pre>{@code
+   * FailoverStrategy.primary(orders)
+   *     .alternative(replica)
+   *     .when(Load.inFlightAbove(200).or(Load.p99Above(Duration.ofMillis(250))))
+   *     .readsOnly()
+   *     .shedWhenSaturated(Priority.by(request -> Priority.NORMAL))
+   * }</pre>
+   *
+   * @param backend the primary backend
+   * @return the strategy
+   */
+  static Failover primary(Backend backend) {
+    return Failover.primary(backend);
+  }
+
+  /**
    * Returns a strategy that forwards every request to {@code backend}'s least-loaded instance
    * (fewest in flight, ties round-robin), with no failover.
    *

@@ -5,11 +5,15 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
 import dev.offload.core.Completion;
+import dev.offload.core.Decision;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.OffloadRouter;
 import dev.offload.core.Outcome;
 import dev.offload.core.failover.BackendLoad;
 import dev.offload.core.failover.InstanceLoad;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -30,6 +34,16 @@ import java.util.Deque;
  * assertThat(router.decide(get("/api/orders"))).isInstanceOf(Decision.Forward.class);
  * }</pre>
  *
+ * <p>{@link #next(OffloadRouter, OffloadRequest)} and {@link #nextInstance(OffloadRouter,
+ * OffloadRequest)} decide a request for real (a failover strategy may switch, a half-open circuit
+ * gives a probe) and give back what the decision holds, so a test can ask again and again where the
+ * next request goes:
+ *
+ * <pre>{@code
+ * orders.instance(0).answered(5, 503, Duration.ofMillis(5)); // five 5xx in a row: ejected
+ * assertThat(LoadFeeder.nextInstance(router, get("/api/orders"))).isEqualTo(b);
+ * }</pre>
+ *
  * <p>Not thread-safe: one test drives it.
  */
 public final class LoadFeeder {
@@ -48,7 +62,7 @@ public final class LoadFeeder {
    * Returns a feeder for {@code backend}'s load, at the times {@code ticker} reads.
    *
    * @param backend the backend
-   * @param ticker the clock
+   * @param ticker the router's ticker
    * @return a feeder for {@code backend}'s load, at the times {@code ticker} reads
    */
   public static LoadFeeder of(Backend backend, Ticker ticker) {
@@ -57,12 +71,45 @@ public final class LoadFeeder {
   }
 
   /**
+   * Decides {@code request} on {@code router} and, if the decision holds something (an in-flight
+   * slot, a probe), gives it back at once as dropped work, which records nothing.
+   *
+   * @param router the router under test
+   * @param request the request
+   * @return the decision
+   */
+  public static Decision next(OffloadRouter router, OffloadRequest request) {
+    requireNonNull(router, "router");
+    requireNonNull(request, "request");
+    Decision decision = router.decide(request);
+    if (decision instanceof Decision.Holding holding) {
+      holding.handle().tryComplete(Outcome.DROPPED, FailureKind.NONE, Completion.NO_STATUS, 0);
+    }
+    return decision;
+  }
+
+  /**
+   * Returns the instance {@code router} forwards {@code request} to, as {@link #next} does.
+   *
+   * @param router the router under test
+   * @param request the request
+   * @return the instance's base URI
+   * @throws AssertionError naming the decision if it is not a forward
+   */
+  public static URI nextInstance(OffloadRouter router, OffloadRequest request) {
+    Decision decision = next(router, request);
+    if (decision instanceof Decision.Forward forward) {
+      return forward.instance();
+    }
+    throw new AssertionError("expected a forward, got " + decision);
+  }
+
+  /**
    * Returns the feeder of the instance at {@code index} of the backend: the same object each
    * time, so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts.
    *
-   * @param index the index
-   * @return the feeder of the instance at {@code index} of the backend: the same object each time,
-   *     so the slots it holds are the ones {@link Instance#inFlight(int)} adjusts
+   * @param index its position in the backend's instances, from 0
+   * @return the instance's feeder
    * @throws IndexOutOfBoundsException if the backend has no such instance
    */
   public Instance instance(int index) {
@@ -73,7 +120,9 @@ public final class LoadFeeder {
     return instances[index];
   }
 
-  /** Feeds one instance. */
+  /**
+   * Feeds one instance.
+   */
   public final class Instance {
     private final InstanceLoad instance;
     private final Deque<DecisionHandle> held = new ArrayDeque<>();
@@ -85,9 +134,9 @@ public final class LoadFeeder {
     /**
      * Records {@code count} successful 200 completions that took {@code latency} each.
      *
-     * @param count the count
-     * @param latency the latency
-     * @return this instance
+     * @param count how many
+     * @param latency how long each took
+     * @return this feeder
      */
     public Instance succeeded(int count, Duration latency) {
       return completed(count, latency, Outcome.SUCCESS, FailureKind.NONE, 200);
@@ -97,10 +146,10 @@ public final class LoadFeeder {
      * Records {@code count} completions with {@code status} taking {@code latency}: a status of
      * 500 or more is a {@link FailureKind#SERVER_ERROR} failure, anything else a success.
      *
-     * @param count the count
-     * @param status the HTTP status code
-     * @param latency the latency
-     * @return this instance
+     * @param count how many
+     * @param status the HTTP status
+     * @param latency how long each took
+     * @return this feeder
      */
     public Instance answered(int count, int status, Duration latency) {
       boolean error = status >= 500;
@@ -111,9 +160,9 @@ public final class LoadFeeder {
     /**
      * Records {@code count} failures of {@code kind}, each taking no time.
      *
-     * @param count the count
-     * @param kind the kind
-     * @return this instance
+     * @param count how many
+     * @param kind the failure
+     * @return this feeder
      */
     public Instance failed(int count, FailureKind kind) {
       return failed(count, kind, Duration.ZERO);
@@ -122,10 +171,10 @@ public final class LoadFeeder {
     /**
      * Records {@code count} failures of {@code kind}, each taking {@code latency}.
      *
-     * @param count the count
-     * @param kind the kind
-     * @param latency the latency
-     * @return this instance
+     * @param count how many
+     * @param kind the failure
+     * @param latency how long each took
+     * @return this feeder
      */
     public Instance failed(int count, FailureKind kind, Duration latency) {
       requireNonNull(kind, "kind");
@@ -138,12 +187,12 @@ public final class LoadFeeder {
     /**
      * Records {@code count} copies of a completion.
      *
-     * @param count the count
-     * @param latency the latency
-     * @param outcome the outcome
-     * @param failure the failure
-     * @param status the HTTP status code
-     * @return this instance
+     * @param count how many
+     * @param latency how long each took
+     * @param outcome how it ended
+     * @param failure why it failed, or NONE
+     * @param status the HTTP status
+     * @return this feeder
      */
     public Instance completed(int count, Duration latency, Outcome outcome, FailureKind failure,
         int status) {
@@ -163,8 +212,8 @@ public final class LoadFeeder {
      * any that real decisions or other feeders hold), taking or giving back slots as needed.
      * Slots given back record nothing.
      *
-     * @param count the count
-     * @return this instance
+     * @param count how many
+     * @return this feeder
      */
     public Instance inFlight(int count) {
       if (count < 0) {

@@ -23,6 +23,7 @@ import dev.offload.core.cdn.AssetManifest;
 import dev.offload.core.cdn.CachePolicy;
 import dev.offload.core.cdn.CdnStrategy;
 import dev.offload.core.failover.FailoverStrategy;
+import dev.offload.core.failover.Load;
 import dev.offload.core.guard.ApiKeyAuthenticator;
 import dev.offload.core.guard.AuthResult;
 import dev.offload.core.guard.AuthenticationGuard;
@@ -69,9 +70,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * GET  /assets/**        302 to the demo CDN's fingerprinted URL
  * GET  /static/**        edge cache in front of the host's own files (X-Cache-Status, 304s)
  * /api/**                X-Api-Key: demo-key (401 without, 403 wrong); 20 req/s per key (429)
- * GET  /api/orders/**    {@link #ordersReads}: orders (orders-replica under load, issue 9)
+ * GET  /api/orders/**    {@link #ordersReads}: orders, reads to orders-replica under load
  * POST /api/orders       orders only
- * POST /api/thumbnails   {@link #thumbnails}: offloaded to a worker pool (issue 10)
+ * POST /api/thumbnails   {@link #thumbnails}: offloaded to the thumbnail workers
  * GET  /api/echo         orders, which echoes what it received
  * GET  /metrics          the host's handler: Prometheus text of the router's registry
  * anything else          the host's own handler
@@ -99,6 +100,11 @@ public final class DemoGateway implements AutoCloseable {
 
   private static final String RESOURCES = "/dev/offload/examples/demo/";
   private static final Route API = Route.prefix("/api/");
+  /**
+   * In flight on {@code orders} above which it is saturated: with 2 or more, its default 2
+   * workers are all busy and the next request would wait in its queue.
+   */
+  static final int ORDERS_SATURATED_IN_FLIGHT = 1;
   /** Where the API key is required: the API, and the thumbnail tasks it created. */
   private static final Route KEYED = API.or(Route.prefix("/offload/tasks/"));
 
@@ -198,21 +204,26 @@ public final class DemoGateway implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // The places that change when the capabilities land. Each is one method, a few lines to switch.
+  // The offloads of the route table that need more than one line.
   // ---------------------------------------------------------------------------------------------
 
   /**
-   * {@code GET /api/orders/**}. Issue 9 (FailoverStrategy) switches this to {@code orders}
-   * failing over to {@code orders-replica} on measured load; until then it forwards to {@code
-   * orders} only and the replica sees no traffic.
+   * {@code GET /api/orders/**}: {@code orders}, switching reads to {@code orders-replica} while
+   * {@code orders} is saturated (its 2 workers both busy, so the next request would queue), back
+   * 5 s after it is not; only reads ever go to the replica. (A p99 condition would fire on the first requests of
+   * a cold JVM and hold the switch for the latency window, which is not what the demo shows.)
    *
    * @param orders the primary backend
-   * @param replica the alternative backend, unused until issue 9
+   * @param replica the read replica
+   * @param registry where the switches are counted ({@code offload.failover.switches})
    * @return the strategy for order reads
    */
-  static OffloadStrategy ordersReads(Backend orders, Backend replica) {
-    requireNonNull(replica, "replica");
-    return FailoverStrategy.to(orders);
+  static OffloadStrategy ordersReads(Backend orders, Backend replica, MeterRegistry registry) {
+    return FailoverStrategy.primary(orders)
+        .alternative(replica)
+        .when(Load.inFlightAbove(ORDERS_SATURATED_IN_FLIGHT))
+        .readsOnly()
+        .meterRegistry(registry);
   }
 
   /**
@@ -289,7 +300,7 @@ public final class DemoGateway implements AutoCloseable {
             .fingerprinted(AssetManifest.of(fingerprinted)))
         .route("static", Route.get("/static/**"), CdnStrategy.edgeCache(cache))
         .route("orders-read", Route.get("/api/orders/**"),
-            ordersReads(ordersBackend, replicaBackend))
+            ordersReads(ordersBackend, replicaBackend, registry))
         .route("orders-write", Route.post("/api/orders"), FailoverStrategy.to(ordersBackend))
         .route("thumbnails", Route.post("/api/thumbnails"), thumbnails(thumbnailPool))
         .route("tasks", taskStatus, AsyncTaskStrategy.statusEndpoint())

@@ -6,7 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offload.core.Decision;
+import dev.offload.core.DecisionHandle;
+import dev.offload.core.FailureKind;
 import dev.offload.core.OffloadRequest;
+import dev.offload.core.Outcome;
+import dev.offload.core.failover.BackendLoad;
+import dev.offload.core.failover.InstanceLoad;
 import dev.offload.core.testing.FakeTicker;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -16,6 +21,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
@@ -137,6 +144,32 @@ class DemoGatewayTest {
     assertThat(json(order).get("servedBy").asText()).isEqualTo("orders");
     assertThat(json(order).get("order").asText()).isEqualTo("/42");
     assertThat(demo.orders().received()).isEqualTo(1);
+  }
+
+  @Test
+  void orderReadsGoToTheReplicaWhileOrdersIsSaturatedWritesNeverAndReadsComeBack()
+      throws Exception {
+    // orders is saturated: more requests in flight on it than its workers
+    InstanceLoad orders = BackendLoad.of(demo.ordersBackend()).instance(0);
+    List<DecisionHandle> busy = new ArrayList<>();
+    for (int i = 0; i <= DemoGateway.ORDERS_SATURATED_IN_FLIGHT; i++) {
+      busy.add(orders.acquire(ticker));
+    }
+    HttpResponse<String> read = get("/api/orders/7", KEY);
+    HttpResponse<String> write = send(HttpRequest.newBuilder(uri("/api/orders"))
+        .header("X-Api-Key", KEY).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"item\":\"pen\"}")));
+
+    assertThat(read.statusCode()).isEqualTo(200);
+    assertThat(json(read).get("servedBy").asText()).isEqualTo("orders-replica");
+    assertThat(json(write).get("servedBy").asText()).isEqualTo("orders");
+
+    // no longer saturated: reads stay on the replica for the hysteresis, then come back
+    busy.forEach(h -> h.tryComplete(Outcome.SUCCESS, FailureKind.NONE, 200, 0));
+    assertThat(json(get("/api/orders/8", KEY)).get("servedBy").asText())
+        .isEqualTo("orders-replica");
+    ticker.advance(Duration.ofSeconds(6));
+    assertThat(json(get("/api/orders/9", KEY)).get("servedBy").asText()).isEqualTo("orders");
   }
 
   @Test

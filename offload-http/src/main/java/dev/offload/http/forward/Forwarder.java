@@ -510,7 +510,12 @@ public final class Forwarder implements AutoCloseable {
     IOException previous = null;
     for (int attempt = 1; ; attempt++) {
       try {
-        return upstream.client().newCall(request).execute();
+        okhttp3.Call call = upstream.client().newCall(request);
+        long perTry = retryPolicy.perTryTimeout().toMillis();
+        if (perTry > 0) {
+          call.timeout().timeout(perTry, java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        return call.execute();
       } catch (IOException e) {
         if (previous != null) {
           e.addSuppressed(previous);
@@ -522,6 +527,15 @@ public final class Forwarder implements AutoCloseable {
         }
         if (metrics != null) {
           metrics.retried(outgoing.backend());
+        }
+        java.net.URI to = retryPolicy.retryTo(failed);
+        Upstreams.Upstream next = upstreams.get(outgoing.backend(), to);
+        if (!to.equals(outgoing.instance()) && next.basePath().equals(upstream.basePath())) {
+          // another instance (with the same base path, so the path sent stays right)
+          outgoing = new OutgoingRequest(outgoing.backend(), to, outgoing.method(),
+              outgoing.encodedPath(), outgoing.query(), outgoing.headers());
+          upstream = next;
+          request = request.newBuilder().url(upstream.url(outgoing)).build();
         }
         previous = e;
       }

@@ -3,8 +3,11 @@ package dev.offload.http.forward;
 import static java.util.Objects.requireNonNull;
 
 import dev.offload.core.FailureKind;
+import dev.offload.core.failover.BackendLoad;
+import dev.offload.core.failover.RetryBudget;
 import dev.offload.core.internal.HttpMethods;
 import java.io.IOException;
+import java.net.URI;
 
 /**
  * Whether the forwarder sends a request again after an attempt failed before any response
@@ -35,11 +38,11 @@ public interface RetryPolicy {
     /**
      * Checks the values.
      *
-     * @param request the request
-     * @param attempt the attempt
-     * @param failure the failure
-     * @param kind the kind
-     * @param replayable the replayable
+     * @param request what was sent
+     * @param attempt the number of the attempt that failed, from 1
+     * @param failure why it failed, or NONE
+     * @param kind the failure
+     * @param replayable whether the request can be sent again at all
      */
     public Attempt {
       requireNonNull(request, "request");
@@ -51,10 +54,31 @@ public interface RetryPolicy {
   /**
    * Returns whether to send the request again after {@code failed}.
    *
-   * @param failed the failed
+   * @param failed the failed attempt
    * @return whether to send the request again after {@code failed}
    */
   boolean retry(Attempt failed);
+
+  /**
+   * Returns the instance to send the retry to; called once {@link #retry} said yes. The default
+   * is the instance that failed.
+   *
+   * @param failed the failed attempt
+   * @return one of the backend's instances
+   */
+  default URI retryTo(Attempt failed) {
+    return failed.request().instance();
+  }
+
+  /**
+   * Returns the longest time one attempt may take, zero for no limit beyond the backend's own
+   * timeouts. The default is zero.
+   *
+   * @return the per-try timeout
+   */
+  default java.time.Duration perTryTimeout() {
+    return java.time.Duration.ZERO;
+  }
 
   /**
    * Never sends a request again.
@@ -81,5 +105,70 @@ public interface RetryPolicy {
         && failed.replayable()
         && failed.kind() == FailureKind.RESET
         && HttpMethods.isIdempotent(failed.request().method());
+  }
+
+  /**
+   * Retries within {@code budget}, once, on another healthy instance: an idempotent request
+   * without a body after a connect failure, a reset or a read timeout; any method when nothing
+   * was sent (the connection was refused or not established in time). Never after a malformed
+   * response, never after the response started (the forwarder only asks before it has one), and
+   * only while the budget ({@link RetryBudget}: by default 20 % of the backend's completions, at
+   * least 3 per second) has room.
+   *
+   * <pre>{@code
+   * RetryBudget budget = RetryBudget.builder(ticker).meterRegistry(registry).build();
+   * Forwarder.builder().retryPolicy(RetryPolicy.budgeted(budget))
+   * }</pre>
+   *
+   * @param budget the budget, shared by the router's forwards
+   * @return the policy
+   */
+  static RetryPolicy budgeted(RetryBudget budget) {
+    return budgeted(budget, java.time.Duration.ZERO);
+  }
+
+  /**
+   * Returns {@link #budgeted(RetryBudget)} with a per-try timeout: an attempt that takes longer
+   * fails as a read timeout, and an idempotent request is retried on another instance within
+   * the budget.
+   *
+   * @param budget the budget, shared by the router's forwards
+   * @param perTryTimeout the longest one attempt may take; zero for none
+   * @return the policy
+   * @throws IllegalArgumentException if {@code perTryTimeout} is negative
+   */
+  static RetryPolicy budgeted(RetryBudget budget, java.time.Duration perTryTimeout) {
+    requireNonNull(budget, "budget");
+    requireNonNull(perTryTimeout, "perTryTimeout");
+    if (perTryTimeout.isNegative()) {
+      throw new IllegalArgumentException("perTryTimeout must not be negative, got "
+          + perTryTimeout);
+    }
+    return new RetryPolicy() {
+      @Override
+      public java.time.Duration perTryTimeout() {
+        return perTryTimeout;
+      }
+
+      @Override
+      public boolean retry(Attempt failed) {
+        if (failed.attempt() != 1 || !failed.replayable()) {
+          return false;
+        }
+        boolean nothingSent = failed.kind() == FailureKind.CONNECT_REFUSED
+            || failed.kind() == FailureKind.CONNECT_TIMEOUT;
+        boolean idempotent = HttpMethods.isIdempotent(failed.request().method());
+        boolean retryable = nothingSent || (idempotent
+            && (failed.kind() == FailureKind.RESET || failed.kind() == FailureKind.READ_TIMEOUT));
+        return retryable && budget.tryAcquire(BackendLoad.of(failed.request().backend()));
+      }
+
+      @Override
+      public URI retryTo(Attempt failed) {
+        OutgoingRequest request = failed.request();
+        return budget.retryTarget(BackendLoad.of(request.backend()), request.instance(),
+            failed.kind());
+      }
+    };
   }
 }

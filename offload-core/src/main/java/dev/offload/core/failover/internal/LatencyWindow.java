@@ -16,7 +16,12 @@ public final class LatencyWindow {
   private final long slotNanos;
   private final Slot[] slots;
 
-  /** A window of {@code slots} slots of {@code slotNanos} each. */
+  /**
+   * A window of {@code slots} slots of {@code slotNanos} each.
+   *
+   * @param slots how many slots
+   * @param slotNanos the length of one slot
+   */
   public LatencyWindow(int slots, long slotNanos) {
     if (slots < 1 || slotNanos < 1) {
       throw new IllegalArgumentException("slots and slotNanos must be positive");
@@ -28,7 +33,12 @@ public final class LatencyWindow {
     }
   }
 
-  /** Records {@code completion} at time {@code nowNanos}. Dropped work is not recorded. */
+  /**
+   * Records {@code completion} at time {@code nowNanos}. Dropped work is not recorded.
+   *
+   * @param completion what happened
+   * @param nowNanos now, on the router's ticker
+   */
   public void record(Completion completion, long nowNanos) {
     if (completion.outcome() == Outcome.DROPPED) {
       return; // abandoned (the client left, explain): says nothing about the backend
@@ -49,7 +59,12 @@ public final class LatencyWindow {
     }
   }
 
-  /** Returns the totals of the slots within the window ending at {@code nowNanos}. */
+  /**
+   * Returns the totals of the slots within the window ending at {@code nowNanos}.
+   *
+   * @param nowNanos now, on the router's ticker
+   * @return the totals of the slots within the window ending at {@code nowNanos}
+   */
   public Totals totals(long nowNanos) {
     long epoch = Math.floorDiv(nowNanos, slotNanos);
     long requests = 0;
@@ -85,12 +100,20 @@ public final class LatencyWindow {
       this.counts = counts;
     }
 
-    /** Completions recorded (dropped ones are not). */
+    /**
+     * Completions recorded (dropped ones are not).
+     *
+     * @return the completions recorded (dropped ones are not)
+     */
     public long requests() {
       return requests;
     }
 
-    /** Completions whose failure blames the backend. */
+    /**
+     * Completions whose failure blames the backend.
+     *
+     * @return the completions whose failure blames the backend
+     */
     public long failures() {
       return failures;
     }
@@ -98,6 +121,9 @@ public final class LatencyWindow {
     /**
      * Returns the latency at {@code quantile} (0..1]: the upper bound of the bucket holding it,
      * never above the largest latency recorded; 0 when nothing was recorded.
+     *
+     * @param quantile in (0, 1]
+     * @return nanoseconds
      */
     public long latencyNanos(double quantile) {
       if (requests == 0) {
