@@ -632,8 +632,10 @@ public final class Forwarder implements AutoCloseable {
       }
       try {
         if (n < 0) {
-          out.close();
+          // stored before the client has the last bytes: a client that asks again at once finds
+          // it (the body is whole from the backend whatever the client does next)
           sink.complete();
+          out.close();
           return new ForwardOutcome(successTag, success, successKind, status, relayed);
         }
         out.write(buffer, 0, n);

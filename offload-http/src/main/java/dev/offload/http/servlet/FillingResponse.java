@@ -155,8 +155,15 @@ final class FillingResponse extends HttpServletResponseWrapper {
       out.flush();
     }
 
+    /**
+     * Ends the copy before the last bytes go to the client: the host's body is whole once it
+     * closes the stream, and a client that asks again at once finds it stored.
+     */
     @Override
     public void close() throws IOException {
+      if (!unusable) {
+        end(true, false);
+      }
       out.close();
     }
 
