@@ -4,9 +4,7 @@ import dev.offload.core.Headers;
 import dev.offload.http.Compression;
 import dev.offload.http.ServerExchange;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.util.zip.GZIPOutputStream;
 
 /**
@@ -14,8 +12,7 @@ import java.util.zip.GZIPOutputStream;
  * (sync-flushed on every {@code flush()}, so a relayed stream is not held back). Used by one
  * request's threads in turn, not concurrently.
  */
-public final class CompressingExchange implements ServerExchange {
-  private final ServerExchange delegate;
+public final class CompressingExchange extends ForwardingExchange {
   private final Compression compression;
   private final boolean clientAcceptsGzip;
   private boolean compressing;
@@ -30,7 +27,7 @@ public final class CompressingExchange implements ServerExchange {
    */
   public CompressingExchange(ServerExchange delegate, Compression compression,
       boolean clientAcceptsGzip) {
-    this.delegate = delegate;
+    super(delegate);
     this.compression = compression;
     this.clientAcceptsGzip = clientAcceptsGzip;
   }
@@ -75,50 +72,5 @@ public final class CompressingExchange implements ServerExchange {
       };
     }
     return body;
-  }
-
-  @Override
-  public String method() {
-    return delegate.method();
-  }
-
-  @Override
-  public String requestTarget() {
-    return delegate.requestTarget();
-  }
-
-  @Override
-  public String protocol() {
-    return delegate.protocol();
-  }
-
-  @Override
-  public Headers requestHeaders() {
-    return delegate.requestHeaders();
-  }
-
-  @Override
-  public InetSocketAddress remoteAddress() {
-    return delegate.remoteAddress();
-  }
-
-  @Override
-  public boolean isSecure() {
-    return delegate.isSecure();
-  }
-
-  @Override
-  public InputStream requestBody() throws IOException {
-    return delegate.requestBody();
-  }
-
-  @Override
-  public void abort() {
-    delegate.abort();
-  }
-
-  @Override
-  public void setAttribute(String name, Object value) {
-    delegate.setAttribute(name, value);
   }
 }

@@ -5,9 +5,6 @@ import dev.offload.core.Headers;
 import dev.offload.http.CorrelationIds;
 import dev.offload.http.ServerExchange;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
 
 /**
  * An exchange whose request carries resolved correlation ids (its headers rewritten by {@link
@@ -15,8 +12,7 @@ import java.net.InetSocketAddress;
  * use; when the request's headers cannot be read, a generated id still answers. Used by one
  * request's threads in turn, not concurrently.
  */
-public final class CorrelatedExchange implements ServerExchange {
-  private final ServerExchange delegate;
+public final class CorrelatedExchange extends ForwardingExchange {
   private final CorrelationIds ids;
   private final boolean trustedPeer;
   private Headers headers;
@@ -30,7 +26,7 @@ public final class CorrelatedExchange implements ServerExchange {
    * @param trustedPeer whether the peer is a trusted proxy
    */
   public CorrelatedExchange(ServerExchange delegate, CorrelationIds ids, boolean trustedPeer) {
-    this.delegate = delegate;
+    super(delegate);
     this.ids = ids;
     this.trustedPeer = trustedPeer;
   }
@@ -67,50 +63,5 @@ public final class CorrelatedExchange implements ServerExchange {
     delegate.startResponse(status,
         responseHeaders.toBuilder().set(CorrelationIds.REQUEST_ID, id().requestId()).build(),
         contentLength);
-  }
-
-  @Override
-  public String method() {
-    return delegate.method();
-  }
-
-  @Override
-  public String requestTarget() {
-    return delegate.requestTarget();
-  }
-
-  @Override
-  public String protocol() {
-    return delegate.protocol();
-  }
-
-  @Override
-  public InetSocketAddress remoteAddress() {
-    return delegate.remoteAddress();
-  }
-
-  @Override
-  public boolean isSecure() {
-    return delegate.isSecure();
-  }
-
-  @Override
-  public InputStream requestBody() throws IOException {
-    return delegate.requestBody();
-  }
-
-  @Override
-  public OutputStream responseBody() throws IOException {
-    return delegate.responseBody();
-  }
-
-  @Override
-  public void abort() {
-    delegate.abort();
-  }
-
-  @Override
-  public void setAttribute(String name, Object value) {
-    delegate.setAttribute(name, value);
   }
 }

@@ -11,9 +11,7 @@ import dev.offload.http.log.AccessLog;
 import dev.offload.http.log.AccessLogEntry;
 import java.io.FilterOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
@@ -23,8 +21,7 @@ import java.util.Optional;
  * bytes written, and (from the executor) the request and decision. Used by one request's
  * threads in turn, not concurrently.
  */
-public final class LoggedExchange implements ServerExchange {
-  private final ServerExchange delegate;
+public final class LoggedExchange extends ForwardingExchange {
   private final AccessLog log;
   private final Instant time;
   private final long startNanos;
@@ -42,7 +39,7 @@ public final class LoggedExchange implements ServerExchange {
    * @param log the access log
    */
   public LoggedExchange(ServerExchange delegate, AccessLog log) {
-    this.delegate = delegate;
+    super(delegate);
     this.log = log;
     this.time = log.clock().instant();
     this.startNanos = log.ticker().read();
@@ -120,50 +117,5 @@ public final class LoggedExchange implements ServerExchange {
       };
     }
     return body;
-  }
-
-  @Override
-  public String method() {
-    return delegate.method();
-  }
-
-  @Override
-  public String requestTarget() {
-    return delegate.requestTarget();
-  }
-
-  @Override
-  public String protocol() {
-    return delegate.protocol();
-  }
-
-  @Override
-  public Headers requestHeaders() {
-    return delegate.requestHeaders();
-  }
-
-  @Override
-  public InetSocketAddress remoteAddress() {
-    return delegate.remoteAddress();
-  }
-
-  @Override
-  public boolean isSecure() {
-    return delegate.isSecure();
-  }
-
-  @Override
-  public InputStream requestBody() throws IOException {
-    return delegate.requestBody();
-  }
-
-  @Override
-  public void abort() {
-    delegate.abort();
-  }
-
-  @Override
-  public void setAttribute(String name, Object value) {
-    delegate.setAttribute(name, value);
   }
 }
