@@ -22,6 +22,7 @@ import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cdn.AssetManifest;
 import dev.offload.core.cdn.CachePolicy;
 import dev.offload.core.cdn.CdnStrategy;
+import dev.offload.core.failover.CapacitySignal;
 import dev.offload.core.failover.FailoverStrategy;
 import dev.offload.core.failover.Load;
 import dev.offload.core.guard.ApiKeyAuthenticator;
@@ -155,6 +156,9 @@ public final class DemoGateway implements AutoCloseable {
           ? offloadingRouter(options.ticker(), registry, ordersBackend, replicaBackend, cdn.uri(),
               fingerprinted, thumbnailPool, tasks.statusRoute())
           : baselineRouter();
+      // on /metrics: how many orders instances its measured load needs (2 requests each)
+      CapacitySignal.builder(ordersBackend).concurrencyPerInstance(options.ordersWorkers())
+          .ticker(options.ticker()).meterRegistry(registry).build();
       this.executor = OffloadExecutor.builder(router)
           .offloadHandler(tasks)
           .build();

@@ -253,7 +253,9 @@ class DemoGatewayTest {
         .startsWith("text/plain");
     assertThat(metrics.body())
         .contains("# TYPE offload_decisions_total counter")
-        .contains("offload_decisions_total{decision=\"pass_through\",route=\"none\"} 1.0");
+        .contains("offload_decisions_total{decision=\"pass_through\",route=\"none\"} 1.0")
+        // no orders traffic yet: the capacity signal asks for the minimum, one instance
+        .contains("offload_backend_capacity_desired_instances{backend=\"orders\"} 1.0");
   }
 
   @Test
