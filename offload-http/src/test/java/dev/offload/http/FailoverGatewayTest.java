@@ -18,6 +18,7 @@ import dev.offload.http.forward.RetryPolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -160,6 +161,38 @@ class FailoverGatewayTest {
     assertThat(response.status()).isEqualTo(200);
     assertThat(response.bodyText()).isEqualTo("fast");
     assertThat(stuck.take().target()).isEqualTo("/api/slow");
+  }
+
+  @Test
+  void noRetryStartsOnceTheBackendsCallTimeoutTheDeadlineOfAllAttemptsHasPassed()
+      throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    closer.add(release::countDown);
+    Loopback.Backend stuck = closer.add(new Loopback.Backend());
+    Loopback.Backend other = closer.add(new Loopback.Backend());
+    for (Loopback.Backend b : List.of(stuck, other)) {
+      b.responder = ex -> {
+        try {
+          release.await(Loopback.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        Loopback.respond(ex, 200, "late".getBytes(ISO_8859_1));
+      };
+    }
+    // the per-try timeout is the whole deadline: when the first attempt times out, none is left
+    Backend orders = Backend.builder("orders").instance(stuck.uri()).instance(other.uri())
+        .callTimeout(Duration.ofMillis(300)).build();
+    RetryPolicy perTry = RetryPolicy.budgeted(RetryBudget.builder(Ticker.systemTicker()).build(),
+        Duration.ofMillis(300));
+    Gateway.Running gw = gateway(FailoverStrategy.primary(orders)
+        .balancer(dev.offload.core.failover.Balancer.roundRobin()), perTry);
+
+    Response response = send(gw, "GET", "/api/slow");
+
+    assertThat(response.status()).isEqualTo(504);
+    assertThat(stuck.take().target()).isEqualTo("/api/slow");
+    assertThat(other.received).as("no retry after the deadline").isEmpty();
   }
 
   @Test

@@ -508,12 +508,19 @@ public final class Forwarder implements AutoCloseable {
   private Response call(Upstreams.Upstream upstream, Request request, OutgoingRequest outgoing,
       boolean replayable) throws IOException {
     IOException previous = null;
+    // the backend's call timeout is the deadline of all attempts together; each attempt gets the
+    // retry policy's per-try timeout, or what is left of the deadline if that is less
+    long deadlineNanos = outgoing.backend().callTimeout().toNanos();
+    long startNanos = System.nanoTime();
+    long perTryNanos = retryPolicy.perTryTimeout().toNanos();
     for (int attempt = 1; ; attempt++) {
       try {
         okhttp3.Call call = upstream.client().newCall(request);
-        long perTry = retryPolicy.perTryTimeout().toMillis();
-        if (perTry > 0) {
-          call.timeout().timeout(perTry, java.util.concurrent.TimeUnit.MILLISECONDS);
+        long timeout = deadlineNanos == 0 ? perTryNanos
+            : Math.min(perTryNanos > 0 ? perTryNanos : Long.MAX_VALUE,
+                deadlineNanos - (System.nanoTime() - startNanos));
+        if (timeout > 0) {
+          call.timeout().timeout(timeout, java.util.concurrent.TimeUnit.NANOSECONDS);
         }
         return call.execute();
       } catch (IOException e) {
@@ -522,7 +529,9 @@ public final class Forwarder implements AutoCloseable {
         }
         RetryPolicy.Attempt failed = new RetryPolicy.Attempt(outgoing, attempt, e,
             FailureClassifier.classify(e), replayable);
-        if (!retryPolicy.retry(failed)) {
+        boolean pastDeadline = deadlineNanos > 0
+            && System.nanoTime() - startNanos >= deadlineNanos;
+        if (pastDeadline || !retryPolicy.retry(failed)) {
           throw e;
         }
         if (metrics != null) {
