@@ -305,6 +305,11 @@ public final class Failover implements FailoverStrategy {
         if (!toAlternative && !explaining) {
           onAlternative = false;
           count(toPrimary);
+        } else if (toAlternative && !trouble(alternative, now).isEmpty()) {
+          // within the hysteresis, but the alternative is over the condition now and the primary
+          // is not: this request spills back to the primary (still switched over), rather than
+          // piling onto the alternative while the primary idles
+          toAlternative = false;
         }
       }
     }

@@ -162,6 +162,25 @@ class FailoverTest {
   }
 
   @Test
+  void withinTheHysteresisRequestsSpillBackToThePrimaryWhileTheAlternativeIsOverTheCondition() {
+    Failover strategy = failover(Load.inFlightAbove(1)).hysteresis(Duration.ofSeconds(5));
+    OffloadRouter router = router(strategy);
+    primaryFeed.instance(0).inFlight(2);
+    assertThat(LoadFeeder.nextInstance(router, get())).isEqualTo(C);
+
+    // the primary has room again, the alternative is now the busy one: use the primary
+    primaryFeed.instance(0).inFlight(0);
+    replicaFeed.instance(0).inFlight(2);
+    assertThat(LoadFeeder.nextInstance(router, get())).isIn(A, B);
+    assertThat(strategy.onAlternative()).as("still switched over: no flapping").isTrue();
+    // the alternative has room again: within the hysteresis it gets the traffic
+    replicaFeed.instance(0).inFlight(0);
+    assertThat(LoadFeeder.nextInstance(router, get())).isEqualTo(C);
+    assertThat(registry.get("offload.failover.switches").tag("to", "primary").counter().count())
+        .isZero();
+  }
+
+  @Test
   void shedsTheLowestPriorityAtOnceWhenEveryTargetIsSaturatedAndRaisesTheLevelOverTime() {
     Failover strategy = failover(Load.inFlightAbove(0)).shedWhenSaturated(Priority.by(
         request -> request.path().startsWith("/api/orders/checkout") ? Priority.HIGHEST
