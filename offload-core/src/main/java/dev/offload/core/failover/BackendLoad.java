@@ -223,15 +223,19 @@ public final class BackendLoad {
     }
     CircuitBreakerConfig cb = circuitBreaker;
     if (cb.enabled) {
+      // a 503 is the backend shedding load, not a broken backend: it counts in the error rate and
+      // outlier detection, but never opens the circuit itself (under overload an open circuit
+      // would turn the backend's spare capacity into 503s for the whole open duration)
+      boolean breakerFailure = failed && completion.status() != 503;
       long requests = 0;
       long failures = 0;
-      if (failed) {
+      if (breakerFailure) {
         for (InstanceLoad each : instances) {
           requests += each.recentRequests(nowNanos);
           failures += each.failures(nowNanos);
         }
       }
-      CircuitState moved = breaker.record(cb, failed, requests, failures, nowNanos);
+      CircuitState moved = breaker.record(cb, breakerFailure, requests, failures, nowNanos);
       if (moved == CircuitState.CLOSED || moved == CircuitState.OPEN) {
         for (InstanceLoad each : instances) {
           each.clearCounts(); // a fresh window for the next verdict

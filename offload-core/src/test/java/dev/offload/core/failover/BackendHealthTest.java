@@ -191,6 +191,18 @@ class BackendHealthTest {
   }
 
   @Test
+  void aBackendSheddingLoadWith503DoesNotOpenTheCircuit() {
+    BackendLoad load = BackendLoad.of(orders).outlierDetection(OutlierDetection.disabled())
+        .circuitBreaker(CircuitBreakerConfig.builder().failureRate(0.5, 10).build());
+    OffloadRouter router = router(FailoverStrategy.primary(orders));
+    feed.instance(0).succeeded(5, Duration.ZERO).answered(20, 503, Duration.ZERO);
+
+    assertThat(load.circuitState(ticker.read())).isEqualTo(CircuitState.CLOSED);
+    assertThat(LoadFeeder.next(router, get())).isInstanceOf(Decision.Forward.class);
+    assertThat(load.errorRate(ticker.read())).as("still counted as failures").isEqualTo(0.8);
+  }
+
+  @Test
   void aFailedProbeOpensTheCircuitAgainAndAnOpenPrimaryFailsOver() {
     BackendLoad load = BackendLoad.of(orders).outlierDetection(OutlierDetection.disabled())
         .circuitBreaker(CircuitBreakerConfig.builder().failureRate(0.5, 4)
