@@ -567,10 +567,7 @@ public final class TaskPool {
    * @throws InterruptedException if interrupted while waiting (the pool still refuses new tasks)
    */
   public ShutdownReport shutdown(Duration drainTimeout) throws InterruptedException {
-    requireNonNull(drainTimeout, "drainTimeout");
-    if (drainTimeout.isNegative()) {
-      throw new IllegalArgumentException("drainTimeout must not be negative, got " + drainTimeout);
-    }
+    Settings.notNegative("drainTimeout", drainTimeout);
     accepting = false;
     List<Running> neverRan = new ArrayList<>();
     boolean drained;

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
+import dev.offload.core.internal.Settings;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -179,11 +180,7 @@ public final class CapacitySignal {
      * @throws IllegalArgumentException if it is negative
      */
     public Builder smoothing(Duration timeConstant) {
-      requireNonNull(timeConstant, "smoothing");
-      if (timeConstant.isNegative()) {
-        throw new IllegalArgumentException("smoothing must not be negative, got " + timeConstant);
-      }
-      this.smoothing = timeConstant;
+      this.smoothing = Settings.notNegative("smoothing", timeConstant);
       return this;
     }
 

@@ -1,7 +1,6 @@
 package dev.offload.core.failover;
 
-import static java.util.Objects.requireNonNull;
-
+import dev.offload.core.internal.Settings;
 import java.time.Duration;
 
 /**
@@ -129,11 +128,7 @@ public final class CircuitBreakerConfig {
      * @throws IllegalArgumentException if {@code duration} is not positive
      */
     public Builder openDuration(Duration duration) {
-      requireNonNull(duration, "openDuration");
-      if (duration.isNegative() || duration.isZero()) {
-        throw new IllegalArgumentException("openDuration must be positive, got " + duration);
-      }
-      this.openDuration = duration;
+      this.openDuration = Settings.positive("openDuration", duration);
       return this;
     }
 

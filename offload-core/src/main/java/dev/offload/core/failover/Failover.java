@@ -7,6 +7,7 @@ import dev.offload.core.Decision;
 import dev.offload.core.DecisionContext;
 import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
+import dev.offload.core.internal.Settings;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -216,11 +217,8 @@ public final class Failover implements FailoverStrategy {
    * @throws IllegalArgumentException if {@code time} is negative
    */
   public Failover hysteresis(Duration time) {
-    requireNonNull(time, "time");
-    if (time.isNegative()) {
-      throw new IllegalArgumentException("hysteresis must not be negative, got " + time);
-    }
-    return with(s -> s.hysteresis = time);
+    Duration checked = Settings.notNegative("hysteresis", time);
+    return with(s -> s.hysteresis = checked);
   }
 
   /**
@@ -248,11 +246,8 @@ public final class Failover implements FailoverStrategy {
    * @throws IllegalArgumentException if {@code step} is not positive
    */
   public Failover shedStep(Duration step) {
-    requireNonNull(step, "step");
-    if (step.isNegative() || step.isZero()) {
-      throw new IllegalArgumentException("shedStep must be positive, got " + step);
-    }
-    return with(s -> s.shedStep = step);
+    Duration checked = Settings.positive("shedStep", step);
+    return with(s -> s.shedStep = checked);
   }
 
   /**

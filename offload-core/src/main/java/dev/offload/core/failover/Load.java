@@ -2,6 +2,7 @@ package dev.offload.core.failover;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.internal.Settings;
 import java.time.Duration;
 
 /**
@@ -123,11 +124,7 @@ public interface Load {
    * @throws IllegalArgumentException if {@code limit} is not positive
    */
   static Load p99Above(Duration limit) {
-    requireNonNull(limit, "limit");
-    if (limit.isNegative() || limit.isZero()) {
-      throw new IllegalArgumentException("p99Above limit must be positive, got " + limit);
-    }
-    long nanos = limit.toNanos();
+    long nanos = Settings.positive("p99Above limit", limit).toNanos();
     return named("p99Above(" + limit.toMillis() + "ms)",
         (load, now) -> load.p99EstimateNanos(now) > nanos);
   }

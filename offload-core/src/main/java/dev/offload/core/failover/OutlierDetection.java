@@ -2,6 +2,7 @@ package dev.offload.core.failover;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.offload.core.internal.Settings;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.DoubleSupplier;
@@ -197,7 +198,7 @@ public final class OutlierDetection {
      * @throws IllegalArgumentException if {@code time} is not positive
      */
     public Builder baseEjectionTime(Duration time) {
-      this.baseEjectionTime = positive("baseEjectionTime", time);
+      this.baseEjectionTime = Settings.positive("baseEjectionTime", time);
       return this;
     }
 
@@ -209,7 +210,7 @@ public final class OutlierDetection {
      * @throws IllegalArgumentException if {@code time} is not positive
      */
     public Builder maxEjectionTime(Duration time) {
-      this.maxEjectionTime = positive("maxEjectionTime", time);
+      this.maxEjectionTime = Settings.positive("maxEjectionTime", time);
       return this;
     }
 
@@ -239,12 +240,8 @@ public final class OutlierDetection {
      * @throws IllegalArgumentException if {@code max} is negative
      */
     public Builder jitter(Duration max, DoubleSupplier source) {
-      requireNonNull(max, "max");
       requireNonNull(source, "source");
-      if (max.isNegative()) {
-        throw new IllegalArgumentException("jitter max must not be negative, got " + max);
-      }
-      this.maxJitter = max;
+      this.maxJitter = Settings.notNegative("jitter max", max);
       this.jitter = source;
       return this;
     }
@@ -266,14 +263,6 @@ public final class OutlierDetection {
     private static int atLeastOne(String setting, int value) {
       if (value < 1) {
         throw new IllegalArgumentException(setting + " must be at least 1, got " + value);
-      }
-      return value;
-    }
-
-    private static Duration positive(String setting, Duration value) {
-      requireNonNull(value, setting);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(setting + " must be positive, got " + value);
       }
       return value;
     }

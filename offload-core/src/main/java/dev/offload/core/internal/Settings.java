@@ -26,6 +26,20 @@ public final class Settings {
   }
 
   /**
+   * Returns {@code value} when it is zero or positive.
+   *
+   * @throws NullPointerException naming {@code setting} if {@code value} is null
+   * @throws IllegalArgumentException naming {@code setting} and {@code value} otherwise
+   */
+  public static Duration notNegative(String setting, Duration value) {
+    requireNonNull(value, setting);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(setting + " must not be negative, got " + value);
+    }
+    return value;
+  }
+
+  /**
    * Returns {@code value} when it is not blank.
    *
    * @throws NullPointerException naming {@code setting} if {@code value} is null

@@ -1,7 +1,6 @@
 package dev.offload.core.replay;
 
-import static java.util.Objects.requireNonNull;
-
+import dev.offload.core.internal.Settings;
 import java.time.Duration;
 import java.util.SplittableRandom;
 
@@ -68,10 +67,6 @@ public interface ServiceTime {
   }
 
   private static long checked(Duration time, String name) {
-    requireNonNull(time, name);
-    if (time.isNegative()) {
-      throw new IllegalArgumentException(name + " must not be negative, got " + time);
-    }
-    return time.toNanos();
+    return Settings.notNegative(name, time).toNanos();
   }
 }

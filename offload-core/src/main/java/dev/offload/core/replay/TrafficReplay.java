@@ -12,6 +12,7 @@ import dev.offload.core.OffloadRequest;
 import dev.offload.core.OffloadRouter;
 import dev.offload.core.Outcome;
 import dev.offload.core.ResponseFill;
+import dev.offload.core.internal.Settings;
 import dev.offload.core.replay.internal.BackendSim;
 import dev.offload.core.replay.internal.Capacity;
 import dev.offload.core.testing.FakeTicker;
@@ -491,11 +492,7 @@ public final class TrafficReplay {
      * @throws IllegalArgumentException if {@code target} is not positive
      */
     public Builder p99Target(Duration target) {
-      requireNonNull(target, "target");
-      if (target.isNegative() || target.isZero()) {
-        throw new IllegalArgumentException("p99Target must be positive, got " + target);
-      }
-      this.p99Target = target;
+      this.p99Target = Settings.positive("p99Target", target);
       return this;
     }
 
