@@ -284,6 +284,7 @@ public final class Failover implements FailoverStrategy {
     long now = context.nanoTime();
     boolean explaining = context.explaining();
     String trouble = trouble(primary, now);
+    String alternativeTrouble = null; // read at most once per decision
     boolean toAlternative = false;
     if (alternative != null) {
       if (!trouble.isEmpty()) {
@@ -297,14 +298,15 @@ public final class Failover implements FailoverStrategy {
         toAlternative = true;
       } else if (onAlternative) {
         toAlternative = now - lastTroubleNanos < hysteresisNanos;
-        if (!toAlternative && !explaining) {
-          onAlternative = false;
-          count(toPrimary);
-        } else if (toAlternative && !trouble(alternative, now).isEmpty()) {
+        if (toAlternative) {
+          alternativeTrouble = trouble(alternative, now);
           // within the hysteresis, but the alternative is over the condition now and the primary
           // is not: this request spills back to the primary (still switched over), rather than
           // piling onto the alternative while the primary idles
-          toAlternative = false;
+          toAlternative = alternativeTrouble.isEmpty();
+        } else if (!explaining) {
+          onAlternative = false;
+          count(toPrimary);
         }
       }
     }
@@ -313,7 +315,8 @@ public final class Failover implements FailoverStrategy {
       toAlternative = false;
     }
     BackendLoad target = toAlternative ? alternative : primary;
-    String targetTrouble = toAlternative ? trouble(alternative, now) : trouble;
+    String targetTrouble = !toAlternative ? trouble
+        : alternativeTrouble != null ? alternativeTrouble : trouble(alternative, now);
     if (explaining) {
       note(context, "primary", primary, now);
       if (alternative != null) {
