@@ -2,9 +2,6 @@ package dev.offload.core.guard;
 
 import static java.util.Objects.requireNonNull;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.google.common.base.Ticker;
 import dev.offload.core.DecisionContext;
 import dev.offload.core.Guard;
@@ -13,20 +10,13 @@ import dev.offload.core.Headers;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.Route;
 import dev.offload.core.internal.Settings;
-import io.github.bucket4j.Bucket;
-import io.github.bucket4j.ConsumptionProbe;
-import io.github.bucket4j.EstimationProbe;
-import io.github.bucket4j.TimeMeter;
-import io.github.bucket4j.VerboseResult;
-import io.github.bucket4j.local.LocalBucket;
-import io.github.bucket4j.local.LocalBucketBuilder;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Predicate;
 import java.util.function.ToLongFunction;
 
@@ -89,6 +79,7 @@ public final class RateLimit implements Guard {
   public static final String DEFAULT_NAME = "rate-limit";
 
   private static final String LIMITED_REASON = "rate limit exceeded";
+  private static final String UNAVAILABLE_REASON = "rate limiter unavailable";
   /** Admitted verdicts kept per policy, by tokens remaining (a power of two). */
   private static final int CACHED_VERDICTS = 64;
 
@@ -102,12 +93,11 @@ public final class RateLimit implements Guard {
   private final String policyField;
   private final Ticker fixedTicker;
   private volatile Ticker ticker;
-  private final Cache<String, LocalBucket> buckets;
-  private final LongAdder evicted = new LongAdder();
+  private final RateLimitBuckets buckets;
   private final Counter admitted;
   private final Counter limited;
   private final Counter shadowLimited;
-  private final Counter evictedCounter;
+  private final Counter unavailable;
   private final String description;
   private final Admitted[][] admittedVerdicts;
 
@@ -131,36 +121,29 @@ public final class RateLimit implements Guard {
     }
     this.policyField = field.toString();
     this.admittedVerdicts = new Admitted[policies.length][CACHED_VERDICTS];
-    newBucket(""); // Bucket4j's own checks fail the build, not the first request
-    this.buckets = Caffeine.newBuilder()
-        .maximumSize(b.maxBuckets)
-        .expireAfterAccess(b.idleTimeout(policies))
-        .ticker(this::readTicker)
-        .executor(Runnable::run)
-        .<String, LocalBucket>evictionListener((k, v, cause) -> onEviction(cause))
-        .build();
     MeterRegistry registry = b.registry;
+    Ticker lazy = new Ticker() {
+      @Override
+      public long read() {
+        return readTicker();
+      }
+    };
+    this.buckets = requireNonNull(b.buckets.create(new RateLimitBuckets.Spec(name, b.policies,
+        b.maxBuckets, b.idleTimeout(policies), lazy, registry)), "buckets");
     if (registry != null) {
       this.admitted = decisions(registry, "admitted");
       this.limited = decisions(registry, "limited");
       this.shadowLimited = decisions(registry, "shadow_limited");
-      this.evictedCounter = Counter.builder("offload.guard.buckets.evicted")
-          .description("rate-limit buckets evicted at the cap; their keys start with full buckets")
-          .baseUnit("buckets").tag("guard", name).register(registry);
+      this.unavailable = decisions(registry, "unavailable");
     } else {
       this.admitted = null;
       this.limited = null;
       this.shadowLimited = null;
-      this.evictedCounter = null;
+      this.unavailable = null;
     }
-    this.description = "RateLimit(" + name + ": " + policyField + (shadow ? ", shadow" : "") + ")";
-  }
-
-  private void onEviction(RemovalCause cause) {
-    if (cause == RemovalCause.SIZE) {
-      evicted.increment();
-      count(evictedCounter);
-    }
+    String where = buckets.describe();
+    this.description = "RateLimit(" + name + ": " + policyField + (shadow ? ", shadow" : "")
+        + (where.equals("in-memory") ? "" : ", " + where) + ")";
   }
 
   private Counter decisions(MeterRegistry registry, String result) {
@@ -205,27 +188,16 @@ public final class RateLimit implements Guard {
       count(admitted);
       return GuardVerdict.admit();
     }
-    LocalBucket bucket = buckets.get(k, this::newBucket);
-    ConsumptionProbe probe;
-    int least = 0;
-    long remaining;
-    if (policies.length == 1) {
-      probe = bucket.tryConsumeAndReturnRemaining(n);
-      remaining = probe.getRemainingTokens();
-    } else {
-      VerboseResult<ConsumptionProbe> result = bucket.asVerbose().tryConsumeAndReturnRemaining(n);
-      probe = result.getValue();
-      long[] perPolicy = result.getDiagnostics().getAvailableTokensPerEachBandwidth();
-      for (int i = 1; i < perPolicy.length; i++) {
-        if (perPolicy[i] < perPolicy[least]) {
-          least = i;
-        }
-      }
-      remaining = Math.max(0, perPolicy[least]);
-    }
-    if (probe.isConsumed()) {
+    RateLimitBuckets.Probe probe = buckets.tryConsume(k, n);
+    int least = probe.policy();
+    long remaining = probe.remaining();
+    if (probe.result() == RateLimitBuckets.Probe.Result.CONSUMED) {
       count(admitted);
       return responseHeaders ? admitted(least, remaining) : GuardVerdict.admit();
+    }
+    if (probe.result() == RateLimitBuckets.Probe.Result.UNAVAILABLE) {
+      count(unavailable); // the shared store is away and its buckets fail closed
+      return GuardVerdict.deny(503, UNAVAILABLE_REASON, Headers.of("Retry-After", "1"));
     }
     if (shadow) {
       count(shadowLimited);
@@ -233,7 +205,7 @@ public final class RateLimit implements Guard {
     }
     count(limited);
     return GuardVerdict.deny(429, LIMITED_REASON, Headers.of(
-        "Retry-After", Long.toString(retryAfterSeconds(probe.getNanosToWaitForRefill())),
+        "Retry-After", Long.toString(retryAfterSeconds(probe.nanosToWait())),
         "RateLimit", field(least, remaining),
         "RateLimit-Policy", policyField));
   }
@@ -241,14 +213,15 @@ public final class RateLimit implements Guard {
   private GuardVerdict explain(String k, long n, DecisionContext context) {
     context.note(name + ".key", k);
     context.note(name + ".cost", n);
-    LocalBucket bucket = buckets.getIfPresent(k);
-    if (bucket == null || n == 0) {
-      context.note(name + ".available", bucket == null ? "full: no bucket yet" : "cost 0");
+    context.note(name + ".buckets", buckets.describe());
+    Optional<Long> available = buckets.available(k);
+    if (available.isEmpty() || n == 0) {
+      context.note(name + ".available", available.isEmpty() ? "full: no bucket yet" : "cost 0");
       return GuardVerdict.admit();
     }
-    context.note(name + ".available", bucket.getAvailableTokens());
-    EstimationProbe probe = bucket.estimateAbilityToConsume(n);
-    if (probe.canBeConsumed()) {
+    context.note(name + ".available", available.get());
+    RateLimitBuckets.Probe probe = buckets.estimate(k, n);
+    if (probe.result() != RateLimitBuckets.Probe.Result.LIMITED) {
       return GuardVerdict.admit();
     }
     if (shadow) {
@@ -256,7 +229,7 @@ public final class RateLimit implements Guard {
       return GuardVerdict.admit();
     }
     return GuardVerdict.deny(429, LIMITED_REASON, Headers.of(
-        "Retry-After", Long.toString(retryAfterSeconds(probe.getNanosToWaitForRefill())),
+        "Retry-After", Long.toString(retryAfterSeconds(probe.nanosToWait())),
         "RateLimit-Policy", policyField));
   }
 
@@ -274,16 +247,6 @@ public final class RateLimit implements Guard {
       throw new IllegalStateException("RateLimit '" + name + "' runs on the ticker of the first"
           + " router that used it; build one RateLimit per router");
     }
-  }
-
-  private LocalBucket newBucket(String k) {
-    LocalBucketBuilder builder = Bucket.builder();
-    for (RateLimitPolicy p : policies) {
-      builder.addLimit(limit -> limit.capacity(p.burst()).refillGreedy(p.quota(), p.window())
-          .id(p.name()));
-    }
-    Ticker clock = ticker != null ? ticker : Ticker.systemTicker();
-    return builder.withCustomTimePrecision(new TickerTimeMeter(clock)).build();
   }
 
   /**
@@ -338,7 +301,7 @@ public final class RateLimit implements Guard {
    * @return the number of keys that have buckets now (an estimate, as Caffeine's)
    */
   public long estimatedBuckets() {
-    return buckets.estimatedSize();
+    return buckets instanceof InMemoryBuckets local ? local.estimatedSize() : 0;
   }
 
   /**
@@ -347,7 +310,7 @@ public final class RateLimit implements Guard {
    * @return how many buckets were evicted at {@link Builder#maxBuckets}, since built
    */
   public long evictedBuckets() {
-    return evicted.sum();
+    return buckets instanceof InMemoryBuckets local ? local.evicted() : 0;
   }
 
   /**
@@ -369,25 +332,6 @@ public final class RateLimit implements Guard {
     return description;
   }
 
-  /** Bucket4j reads time through this: the router's ticker, never the system clock. */
-  private static final class TickerTimeMeter implements TimeMeter {
-    private final Ticker ticker;
-
-    TickerTimeMeter(Ticker ticker) {
-      this.ticker = ticker;
-    }
-
-    @Override
-    public long currentTimeNanos() {
-      return ticker.read();
-    }
-
-    @Override
-    public boolean isWallClockBased() {
-      return false;
-    }
-  }
-
   /**
    * Builds a {@link RateLimit}: at least one {@link #limit}; everything else has a default. Not
    * thread-safe.
@@ -404,8 +348,22 @@ public final class RateLimit implements Guard {
     private Duration idleTimeout;
     private Ticker ticker;
     private MeterRegistry registry;
+    private RateLimitBuckets.Factory buckets = RateLimitBuckets.inMemory();
 
     private Builder() {}
+
+    /**
+     * Sets where the buckets live: {@link RateLimitBuckets#inMemory()} (the default) or a store
+     * shared by a fleet of gateways, such as offload-redis's {@code RedisRateLimits}. The
+     * policies, key, cost, scope and response fields are the same wherever the buckets are.
+     *
+     * @param buckets the factory of the buckets
+     * @return this builder
+     */
+    public Builder buckets(RateLimitBuckets.Factory buckets) {
+      this.buckets = requireNonNull(buckets, "buckets");
+      return this;
+    }
 
     /**
      * Sets the name in metrics ({@code guard} tag) and explanations; use the name you give the
