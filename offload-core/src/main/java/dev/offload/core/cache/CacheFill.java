@@ -21,6 +21,7 @@ final class CacheFill implements ResponseFill {
   private final long requestTimeNanos;
   private final EdgeCache.Fetch fetch;
   private final StoredResponse stale;
+  private final long purgeEpoch;
 
   /**
    * A fill of {@code key}'s response to this request; {@code stale} (or null) is the stale stored
@@ -36,6 +37,7 @@ final class CacheFill implements ResponseFill {
     this.request = request;
     this.requestTimeNanos = requestTimeNanos;
     this.fetch = fetch;
+    this.purgeEpoch = cache.purgeEpoch();
   }
 
   @Override
@@ -91,7 +93,7 @@ final class CacheFill implements ResponseFill {
         requestTimeNanos, now);
     if (StoredResponse.responseRefusal(method, request, body.status(), headers,
         body.bodyLength(), cache.maxObjectBytes()) == null) {
-      cache.store(fresh);
+      cache.store(fresh, purgeEpoch);
     }
     cache.record(CacheStatus.REVALIDATED);
     CachedResponse answer = Conditionals.notModified(request, fresh)
@@ -158,7 +160,7 @@ final class CacheFill implements ResponseFill {
         if (body != null && (contentLength < 0 || size == contentLength)) {
           cache.store(StoredResponse.of(key, request, status, headers,
               size == body.length ? body : Arrays.copyOf(body, size), requestTimeNanos,
-              responseTime));
+              responseTime), purgeEpoch);
         }
       } finally {
         cache.finish(fetch);

@@ -12,10 +12,13 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The in-process edge cache: responses stored by the rules of RFC 9111 for a shared cache,
@@ -88,6 +91,15 @@ public final class EdgeCache {
   private final long staleRetentionNanos;
   private final Cache<CacheKey, Variants> store;
   private final ConcurrentMap<CacheKey, Fetch> fetches = new ConcurrentHashMap<>();
+  private final List<PurgeListener> purgeListeners = new CopyOnWriteArrayList<>();
+  /** Raised by every purge, before it removes anything. */
+  private final AtomicLong purgeEpoch = new AtomicLong();
+  /** The epoch of the last prefix, tag or whole purge (or of a forgotten URL purge). */
+  private volatile long broadPurgeEpoch;
+  private static final int RECENT_URL_PURGES = 10_000;
+  private static final System.Logger LOG = System.getLogger(EdgeCache.class.getName());
+  /** The epochs of recent URL purges, by {@code host + ' ' + target}; bounded. */
+  private final Cache<String, Long> recentUrlPurges;
   private final Map<CacheStatus, Counter> requests;
   private final Counter evictions;
 
@@ -119,6 +131,13 @@ public final class EdgeCache {
       this.evictions = null;
     }
     Ticker clock = b.ticker;
+    this.recentUrlPurges = Caffeine.newBuilder()
+        .ticker(clock::read)
+        .executor(Runnable::run)
+        .maximumSize(RECENT_URL_PURGES)
+        .expireAfterWrite(Duration.ofMinutes(1))
+        .<String, Long>evictionListener((url, epoch, cause) -> forgetUrlPurge(epoch))
+        .build();
     this.store = Caffeine.newBuilder()
         .ticker(clock::read)
         .executor(Runnable::run) // maintenance on the caller: deterministic under a fake ticker
@@ -221,10 +240,7 @@ public final class EdgeCache {
    * @return how many URLs were removed
    */
   public int purge(String host, String target) {
-    requireNonNull(host, "host");
-    requireNonNull(target, "target");
-    String h = host.toLowerCase(java.util.Locale.ROOT);
-    return removeIf(key -> key.host().equals(h) && key.target().equals(target));
+    return purged(Purge.url(requireNonNull(host, "host"), requireNonNull(target, "target")));
   }
 
   /**
@@ -235,8 +251,7 @@ public final class EdgeCache {
    * @return how many URLs were removed
    */
   public int purgePrefix(String pathPrefix) {
-    requireNonNull(pathPrefix, "pathPrefix");
-    return removeIf(key -> key.path().startsWith(pathPrefix));
+    return purged(Purge.prefix(requireNonNull(pathPrefix, "pathPrefix")));
   }
 
   /**
@@ -247,19 +262,82 @@ public final class EdgeCache {
    * @return how many URLs were removed
    */
   public int purgeTag(String tag) {
-    requireNonNull(tag, "tag");
-    int removed = 0;
-    for (Map.Entry<CacheKey, Variants> e : store.asMap().entrySet()) {
-      if (e.getValue().tagged(tag) && store.asMap().remove(e.getKey(), e.getValue())) {
-        removed++;
-      }
-    }
-    return removed;
+    return purged(Purge.tag(requireNonNull(tag, "tag")));
   }
 
   /** Removes everything. */
   public void purgeAll() {
-    store.invalidateAll();
+    purged(Purge.all());
+  }
+
+  /**
+   * Adds a listener told of every purge made through this cache's purge methods (not of those
+   * carried out by {@link #apply}).
+   *
+   * @param listener the listener
+   */
+  public void addPurgeListener(PurgeListener listener) {
+    purgeListeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Carries out a purge made elsewhere (another instance of a fleet) without telling the
+   * listeners. Like every purge, it also drops the responses of fills that started before it
+   * and end after it, so a response fetched before an invalidation is never stored after it.
+   *
+   * @param purge what to purge
+   * @return how many URLs were removed
+   */
+  public int apply(Purge purge) {
+    requireNonNull(purge, "purge");
+    long epoch = purgeEpoch.incrementAndGet(); // before removing: see store(response, epoch)
+    switch (purge.kind()) {
+      case URL -> {
+        recentUrlPurges.put(purge.host() + ' ' + purge.value(), epoch);
+        return removeIf(key -> key.host().equals(purge.host())
+            && key.target().equals(purge.value()));
+      }
+      case PREFIX -> {
+        forgetUrlPurge(epoch);
+        return removeIf(key -> key.path().startsWith(purge.value()));
+      }
+      case TAG -> {
+        forgetUrlPurge(epoch);
+        int removed = 0;
+        for (Map.Entry<CacheKey, Variants> e : store.asMap().entrySet()) {
+          if (e.getValue().tagged(purge.value())
+              && store.asMap().remove(e.getKey(), e.getValue())) {
+            removed++;
+          }
+        }
+        return removed;
+      }
+      default -> {
+        forgetUrlPurge(epoch);
+        int removed = (int) Math.min(Integer.MAX_VALUE, store.estimatedSize());
+        store.invalidateAll();
+        return removed;
+      }
+    }
+  }
+
+  /** A URL purge leaves the table: from now on every fill older than it is dropped. */
+  private synchronized void forgetUrlPurge(Long epoch) {
+    if (epoch != null && epoch > broadPurgeEpoch) {
+      broadPurgeEpoch = epoch;
+    }
+  }
+
+  private int purged(Purge purge) {
+    int removed = apply(purge);
+    for (PurgeListener listener : purgeListeners) {
+      try {
+        listener.purged(purge);
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "a purge listener failed on " + purge, e);
+      }
+    }
+    return removed;
   }
 
   private int removeIf(java.util.function.Predicate<CacheKey> which) {
@@ -283,11 +361,37 @@ public final class EdgeCache {
     return quietly ? store.policy().getIfPresentQuietly(key) : store.getIfPresent(key);
   }
 
-  void store(StoredResponse response) {
+  /** The purge epoch now: a fill reads it when it starts. */
+  long purgeEpoch() {
+    return purgeEpoch.get();
+  }
+
+  /**
+   * Stores a fill's response, unless a purge that may cover it came after the fill started
+   * ({@code startEpoch}): such a response may predate the invalidation. The check runs inside
+   * the key's compute, and a purge raises the epoch before it removes, so either the fill sees
+   * the purge or the purge sees the stored response.
+   */
+  void store(StoredResponse response, long startEpoch) {
     long now = ticker.read();
-    store.asMap().compute(response.key,
-        (key, old) -> old == null ? Variants.of(response, now, staleRetentionNanos)
-            : old.with(response, now, staleRetentionNanos));
+    store.asMap().compute(response.key, (key, old) -> {
+      if (purgedSince(key, startEpoch)) {
+        return old;
+      }
+      return old == null ? Variants.of(response, now, staleRetentionNanos)
+          : old.with(response, now, staleRetentionNanos);
+    });
+  }
+
+  private boolean purgedSince(CacheKey key, long startEpoch) {
+    if (purgeEpoch.get() == startEpoch) {
+      return false; // no purge at all since the fill started
+    }
+    if (broadPurgeEpoch > startEpoch) {
+      return true;
+    }
+    Long url = recentUrlPurges.getIfPresent(key.host() + ' ' + key.target());
+    return url != null && url > startEpoch;
   }
 
   void record(CacheStatus status) {

@@ -21,6 +21,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
@@ -545,6 +547,50 @@ class EdgeCacheStrategyTest {
     assertThat(cache.purge("SHOP.example", "/img/b.png?x=1")).isEqualTo(1);
     assertThat(cache.purgePrefix("/static/")).isEqualTo(1);
     assertThat(cache.size()).isZero();
+  }
+
+  @Test
+  void aFillThatStartedBeforeAPurgeOfItsUrlIsNotStoredAfterIt() {
+    Decision before = router.decide(get("/img/a.png")); // fetching the old version
+    Decision other = router.decide(get("/img/b.png"));
+    cache.purge("shop.example", "/img/a.png"); // the origin changed a.png meanwhile
+    answer(before, 200, FRESH_60, "old a");
+    answer(other, 200, FRESH_60, "b"); // another URL's fill is kept
+    assertThat(router.decide(get("/img/b.png"))).isInstanceOf(Decision.ServeCached.class);
+
+    Decision after = router.decide(get("/img/a.png")); // a miss, started after the purge
+    assertThat(after).isInstanceOf(Decision.Forward.class);
+    answer(after, 200, FRESH_60, "new a");
+    assertThat(body(((Decision.ServeCached) router.decide(get("/img/a.png"))).response()))
+        .isEqualTo("new a");
+  }
+
+  @Test
+  void aFillThatStartedBeforeAPrefixTagOrWholePurgeIsNotStored() {
+    for (Runnable purge : List.<Runnable>of(() -> cache.purgePrefix("/nothing/"),
+        () -> cache.purgeTag("none"), cache::purgeAll,
+        () -> cache.apply(Purge.prefix("/img/")))) {
+      Decision before = router.decide(get("/img/a.png"));
+      purge.run();
+      answer(before, 200, FRESH_60, "old a");
+      assertThat(cache.size()).as("after %s", purge).isZero();
+    }
+  }
+
+  @Test
+  void listenersHearPurgesMadeHereButNotThoseAppliedFromElsewhere() {
+    List<Purge> heard = new ArrayList<>();
+    cache.addPurgeListener(heard::add);
+    answer(router.decide(get("/img/a.png")), 200, FRESH_60, "a");
+    cache.purge("SHOP.example", "/img/x.png");
+    cache.purgeTag("t");
+    cache.purgePrefix("/static/");
+    cache.purgeAll();
+    assertThat(cache.apply(Purge.url("shop.example", "/img/a.png"))).isZero();
+    assertThat(heard).containsExactly(Purge.url("shop.example", "/img/x.png"), Purge.tag("t"),
+        Purge.prefix("/static/"), Purge.all());
+    assertThatThrownBy(() -> Purge.url("", "/x")).hasMessageContaining("host");
+    assertThatThrownBy(() -> Purge.tag("")).hasMessageContaining("tag");
   }
 
   @Test
