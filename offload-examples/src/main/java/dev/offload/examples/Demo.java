@@ -10,10 +10,14 @@ import dev.offload.examples.demo.LoadRun;
 import dev.offload.examples.demo.LoadView;
 import java.io.IOException;
 import java.io.PrintStream;
+import io.lettuce.core.RedisURI;
 import java.net.BindException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 
 /**
@@ -23,6 +27,8 @@ import java.util.concurrent.CountDownLatch;
  * (no option)      the demo gateway in the foreground until SIGTERM / Ctrl-C
  * --port P         gateway on P, demo CDN on P+10, orders on P+11, orders-replica on P+12
  *                  (default 8080; 0: every listener on a free port)
+ * --redis URI      the API rate limit and edge-cache purges shared with every demo instance on
+ *                  that Redis (for example redis://127.0.0.1:6379)
  * --load           drive a traffic mix with a spike through it, print a live table and a
  *                  summary against the same traffic with offloading off, then exit
  * --duration S     seconds of each load run (default 18; 1..60)
@@ -71,10 +77,9 @@ public final class Demo {
     } else if (parsed.tour) {
       tour(System.out);
     } else if (parsed.load) {
-      runLoad(DemoGateway.Options.defaults().withPorts(parsed.ports), parsed.plan, System.out,
-          System.console() != null);
+      runLoad(parsed.options(), parsed.plan, System.out, System.console() != null);
     } else {
-      serve(DemoGateway.Options.defaults().withPorts(parsed.ports), System.out);
+      serve(parsed.options(), System.out);
     }
   }
 
@@ -192,12 +197,14 @@ public final class Demo {
   /** The command line. */
   static final class Args {
     static final String USAGE = String.join("\n",
-        "usage: java -jar offload-demo.jar [--port P] [--load [--duration S]] | --tour"
-            + " | --replay FILE [--scale X] | --help",
+        "usage: java -jar offload-demo.jar [--port P] [--redis URI] [--load [--duration S]]"
+            + " | --tour | --replay FILE [--scale X] | --help",
         "  --port P      gateway on P (default 8080), demo CDN P+10, orders P+11, replica P+12;"
             + " 0: free ports",
         "  --load        drive a traffic mix with a spike, show it live, compare with offloading"
             + " off, exit",
+        "  --redis URI   share the rate limit and edge-cache purges with every demo on that Redis"
+            + " (redis://127.0.0.1:6379)",
         "  --duration S  seconds of each load run, 1..60 (default 18)",
         "  --tour        decisions explained in-process, then a few live requests",
         "  --replay FILE replay an access log through the demo's router (simulated; no server)",
@@ -210,6 +217,12 @@ public final class Demo {
     boolean help;
     Path replay;
     double scale = 1;
+    Optional<URI> redis = Optional.empty();
+
+    DemoGateway.Options options() {
+      DemoGateway.Options options = DemoGateway.Options.defaults().withPorts(ports);
+      return redis.map(options::withRedis).orElse(options);
+    }
 
     static Args parse(String... args) {
       Args a = new Args();
@@ -228,10 +241,30 @@ public final class Demo {
             a.replay = Path.of(args[i]);
           }
           case "--scale" -> a.scale = scale(args, ++i);
+          case "--redis" -> {
+            if (++i >= args.length) {
+              throw new IllegalArgumentException("--redis needs a URI, e.g. redis://127.0.0.1:6379");
+            }
+            a.redis = Optional.of(redisUri(args[i]));
+          }
           default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
         }
       }
       return a;
+    }
+
+    private static URI redisUri(String text) {
+      try {
+        URI uri = new URI(text);
+        RedisURI.create(uri); // a scheme Lettuce does not know fails here
+        if (uri.getHost() == null) {
+          throw new IllegalArgumentException("no host");
+        }
+        return uri;
+      } catch (URISyntaxException | IllegalArgumentException e) {
+        throw new IllegalArgumentException("--redis must be a URI like redis://127.0.0.1:6379,"
+            + " was '" + text + "'");
+      }
     }
 
     private static double scale(String[] args, int i) {

@@ -184,7 +184,6 @@ public final class RedisCacheInvalidation implements AutoCloseable {
           + channel + ": " + e.getMessage(), null);
       return;
     }
-    count(received);
     boolean gap;
     synchronized (lock) {
       gap = versionKnown && version > lastVersion + 1;
@@ -195,6 +194,7 @@ public final class RedisCacheInvalidation implements AutoCloseable {
     } else if (!mine) {
       cache.apply(purge); // applied here already when it is this instance's own
     }
+    count(received); // after applying: a reader of the count sees the purge done
     CompletableFuture<Void> done = null;
     synchronized (lock) {
       appliedVersion = Math.max(appliedVersion, version);

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  * {@code redis-server} can be started they are skipped with the reason, unless the environment
  * variable {@code OFFLOAD_REQUIRE_REDIS} is set (CI sets it), and then they fail.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
   private static final String BINARY = System.getenv().getOrDefault("REDIS_SERVER", "redis-server");
   private static final long START_TIMEOUT_SECONDS = 30;
 
@@ -46,7 +46,7 @@ final class RedisServer implements AutoCloseable {
    *
    * @return the running server
    */
-  static RedisServer start() {
+  public static RedisServer start() {
     return start(false);
   }
 
@@ -57,7 +57,7 @@ final class RedisServer implements AutoCloseable {
    * @param appendOnly whether writes are persisted to the append-only file
    * @return the running server
    */
-  static RedisServer start(boolean appendOnly) {
+  public static RedisServer start(boolean appendOnly) {
     String failure;
     try {
       Path dir = Files.createTempDirectory("offload-redis");
@@ -144,7 +144,7 @@ final class RedisServer implements AutoCloseable {
    *
    * @return the port
    */
-  int port() {
+  public int port() {
     return port;
   }
 
@@ -153,12 +153,12 @@ final class RedisServer implements AutoCloseable {
    *
    * @return {@code redis://127.0.0.1:port}
    */
-  String uri() {
+  public String uri() {
     return "redis://127.0.0.1:" + port;
   }
 
   /** Kills the server at once (SIGKILL): what a crash looks like to its clients. */
-  void kill() {
+  public void kill() {
     Process p = process;
     if (p != null) {
       p.destroyForcibly();
@@ -168,7 +168,7 @@ final class RedisServer implements AutoCloseable {
   }
 
   /** Starts the server again on the same port and directory (after {@link #kill}). */
-  void restart() {
+  public void restart() {
     kill();
     try {
       launch();

@@ -30,6 +30,9 @@ public record Purge(Kind kind, String host, String value) {
   /**
    * Checks the parts.
    *
+   * @param kind what is purged
+   * @param host the host of a URL purge; empty for the other kinds
+   * @param value the target, prefix or tag; empty for {@link Kind#ALL}
    * @throws NullPointerException if a part is null
    * @throws IllegalArgumentException if a {@link Kind#URL} purge has no host or target, or a
    *     prefix or tag is empty

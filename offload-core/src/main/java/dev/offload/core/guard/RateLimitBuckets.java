@@ -96,6 +96,12 @@ public interface RateLimitBuckets {
     /**
      * Checks and copies the parts.
      *
+     * @param name the guard's name
+     * @param policies the policies, in order
+     * @param maxBuckets the cap on keys kept in this process
+     * @param idleTimeout how long an unused key's bucket is kept
+     * @param ticker the router's ticker
+     * @param registry the meter registry, or null
      * @throws NullPointerException if a part other than {@code registry} is null
      * @throws IllegalArgumentException if there is no policy
      */
@@ -123,6 +129,10 @@ public interface RateLimitBuckets {
     /**
      * Checks the parts.
      *
+     * @param result whether the tokens were taken
+     * @param policy the index of the policy with the fewest tokens left
+     * @param remaining the tokens left in that policy's bucket
+     * @param nanosToWait when limited, the nanoseconds until the tokens are there; else 0
      * @throws NullPointerException if {@code result} is null
      * @throws IllegalArgumentException if a number is negative
      */

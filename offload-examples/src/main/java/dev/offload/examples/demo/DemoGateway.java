@@ -32,12 +32,17 @@ import dev.offload.core.guard.Authenticator;
 import dev.offload.core.guard.Identity;
 import dev.offload.core.guard.KeyResolver;
 import dev.offload.core.guard.RateLimit;
+import dev.offload.core.guard.RateLimitBuckets;
 import dev.offload.core.guard.RateLimitPolicy;
 import dev.offload.examples.Thumbnails;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.async.TaskEndpoint;
 import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
+import dev.offload.redis.RedisCacheInvalidation;
+import dev.offload.redis.RedisRateLimits;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -130,7 +135,11 @@ public final class DemoGateway implements AutoCloseable {
   private final TaskPool thumbnailPool;
   private final TaskEndpoint tasks;
   private final Map<String, String> fingerprinted;
+  private final EdgeCache cache;
+  private final RedisClient redis;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** The Redis client and what uses it, in order of start: closed in reverse. */
+  private final List<AutoCloseable> redisParts = new ArrayList<>();
 
   private DemoGateway(Options options) throws IOException {
     this.options = options;
@@ -152,9 +161,27 @@ public final class DemoGateway implements AutoCloseable {
       this.replicaBackend = backend("orders-replica", replica.uri());
       this.thumbnailPool = newThumbnailPool(options.ticker(), registry);
       this.tasks = TaskEndpoint.builder().pool(thumbnailPool).build();
+      this.cache = newEdgeCache(options.ticker(), registry);
+      RateLimitBuckets.Factory buckets = RateLimitBuckets.inMemory();
+      if (options.redis().isPresent()) {
+        this.redis = RedisClient.create(options.redis().get().toString());
+        redisParts.add(redis::shutdown);
+        // batches of at most 2 tokens per instance: small next to the limit of 20 a second
+        RedisRateLimits shared = RedisRateLimits.builder(redis)
+            .batched(2, Duration.ofMillis(50))
+            .meterRegistry(registry)
+            .build();
+        redisParts.add(shared);
+        buckets = shared;
+        redisParts.add(RedisCacheInvalidation.builder(redis, cache).meterRegistry(registry)
+            .start());
+        started.addAll(redisParts);
+      } else {
+        this.redis = null;
+      }
       this.router = options.offloading()
           ? offloadingRouter(options.ticker(), registry, ordersBackend, replicaBackend, cdn.uri(),
-              fingerprinted, thumbnailPool, tasks.statusRoute())
+              fingerprinted, thumbnailPool, tasks.statusRoute(), cache, buckets)
           : baselineRouter();
       // on /metrics: how many orders instances its measured load needs (2 requests each)
       CapacitySignal.builder(ordersBackend).concurrencyPerInstance(options.ordersWorkers())
@@ -165,10 +192,14 @@ public final class DemoGateway implements AutoCloseable {
       this.gateway = DemoServer.start("gateway", ports.gateway(), GATEWAY_THREADS,
           OffloadHttpHandler.wrap(executor, hostApplication()));
     } catch (IOException | RuntimeException e) {
-      for (AutoCloseable s : started) {
-        closeQuietly(s);
-      }
+      closeInReverse(started);
       throw e;
+    }
+  }
+
+  private static void closeInReverse(List<AutoCloseable> closeables) {
+    for (int i = closeables.size() - 1; i >= 0; i--) {
+      closeQuietly(closeables.get(i));
     }
   }
 
@@ -204,7 +235,8 @@ public final class DemoGateway implements AutoCloseable {
     TaskPool thumbnails = newThumbnailPool(ticker, registry);
     return offloadingRouter(ticker, registry, orders, replica,
         URI.create("http://127.0.0.1:" + ports.cdn()), fingerprints(assets), thumbnails,
-        TaskEndpoint.builder().pool(thumbnails).build().statusRoute());
+        TaskEndpoint.builder().pool(thumbnails).build().statusRoute(),
+        newEdgeCache(ticker, registry), RateLimitBuckets.inMemory());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -266,9 +298,18 @@ public final class DemoGateway implements AutoCloseable {
 
   // ---------------------------------------------------------------------------------------------
 
+  private static EdgeCache newEdgeCache(Ticker ticker, MeterRegistry registry) {
+    return EdgeCache.builder()
+        .maximumBytes(8L << 20)
+        .ticker(ticker)
+        .meterRegistry(registry)
+        .build();
+  }
+
   private static OffloadRouter offloadingRouter(Ticker ticker, MeterRegistry registry,
       Backend ordersBackend, Backend replicaBackend, URI cdn, Map<String, String> fingerprinted,
-      TaskPool thumbnailPool, Route taskStatus) {
+      TaskPool thumbnailPool, Route taskStatus, EdgeCache cache,
+      RateLimitBuckets.Factory buckets) {
     Authenticator keys = ApiKeyAuthenticator.inHeader(API_KEY_HEADER)
         .key(API_KEY, Identity.of("demo", Set.of("orders")))
         .build();
@@ -289,11 +330,7 @@ public final class DemoGateway implements AutoCloseable {
         .appliesTo(API)
         .ticker(ticker)
         .meterRegistry(registry)
-        .build();
-    EdgeCache cache = EdgeCache.builder()
-        .maximumBytes(8L << 20)
-        .ticker(ticker)
-        .meterRegistry(registry)
+        .buckets(buckets)
         .build();
     return OffloadRouter.builder()
         .ticker(ticker)
@@ -351,6 +388,15 @@ public final class DemoGateway implements AutoCloseable {
     return exchange -> {
       try (exchange) {
         exchange.getRequestBody().transferTo(OutputStream.nullOutputStream());
+        if (exchange.getRequestMethod().equals("POST")
+            && exchange.getRequestURI().getPath().equals("/admin/purge-static")) {
+          // an operator's purge: with --redis, every demo instance on that Redis empties too
+          int purged = cache.purgePrefix("/static/");
+          send(exchange, 200, "text/plain; charset=utf-8",
+              ("purged " + purged + " response(s) under /static/\n")
+                  .getBytes(StandardCharsets.UTF_8));
+          return;
+        }
         HostApplication.Answer answer = host.answer(exchange.getRequestURI().getPath());
         answer.headers().forEach(exchange.getResponseHeaders()::set);
         send(exchange, answer.status(), answer.contentType(), answer.body());
@@ -585,6 +631,7 @@ public final class DemoGateway implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     executor.close();
+    closeInReverse(redisParts);
     cdn.close();
     orders.close();
     replica.close();
@@ -664,9 +711,10 @@ public final class DemoGateway implements AutoCloseable {
    * @param serviceTime how long each request takes on orders and orders-replica
    * @param ticker the one clock of the router, its rate limit and edge cache (a test's {@code
    *     FakeTicker})
+   * @param redis where the fleet's shared state lives ({@code --redis}), or empty for memory
    */
   public record Options(Ports ports, boolean offloading, int ordersWorkers, Duration serviceTime,
-      Ticker ticker) {
+      Ticker ticker, Optional<URI> redis) {
     /**
      * Checks the options.
      *
@@ -675,13 +723,23 @@ public final class DemoGateway implements AutoCloseable {
      * @param ordersWorkers the capacity of orders and orders-replica: requests served at once
      * @param serviceTime how long each request takes on orders and orders-replica
      * @param ticker the router's clock
-     * @throws IllegalArgumentException if {@code ordersWorkers} is not positive or {@code
-     *     serviceTime} negative
+     * @param redis where the fleet's shared state lives, or empty
+     * @throws IllegalArgumentException if {@code ordersWorkers} is not positive, {@code
+     *     serviceTime} negative, or {@code redis} not a Redis URI
      */
     public Options {
       requireNonNull(ports, "ports");
       requireNonNull(serviceTime, "serviceTime");
       requireNonNull(ticker, "ticker");
+      requireNonNull(redis, "redis");
+      redis.ifPresent(uri -> {
+        try {
+          RedisURI.create(uri);
+        } catch (RuntimeException e) {
+          throw new IllegalArgumentException("redis must be a URI like redis://127.0.0.1:6379,"
+              + " was '" + uri + "'", e);
+        }
+      });
       if (ordersWorkers < 1) {
         throw new IllegalArgumentException("ordersWorkers must be positive, was " + ordersWorkers);
       }
@@ -698,7 +756,7 @@ public final class DemoGateway implements AutoCloseable {
      */
     public static Options defaults() {
       return new Options(Ports.from(DEFAULT_PORT), true, DEFAULT_ORDERS_WORKERS,
-          DEFAULT_SERVICE_TIME, Ticker.systemTicker());
+          DEFAULT_SERVICE_TIME, Ticker.systemTicker(), Optional.empty());
     }
 
     /**
@@ -708,7 +766,7 @@ public final class DemoGateway implements AutoCloseable {
      * @return new options
      */
     public Options withPorts(Ports ports) {
-      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker);
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker, redis);
     }
 
     /**
@@ -719,7 +777,7 @@ public final class DemoGateway implements AutoCloseable {
      * @return new options
      */
     public Options withOrders(int workers, Duration serviceTime) {
-      return new Options(ports, offloading, workers, serviceTime, ticker);
+      return new Options(ports, offloading, workers, serviceTime, ticker, redis);
     }
 
     /**
@@ -729,7 +787,7 @@ public final class DemoGateway implements AutoCloseable {
      * @return new options
      */
     public Options withTicker(Ticker ticker) {
-      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker);
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker, redis);
     }
 
     /**
@@ -739,7 +797,20 @@ public final class DemoGateway implements AutoCloseable {
      * @return new options
      */
     public Options withOffloading(boolean offloading) {
-      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker);
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker, redis);
+    }
+
+    /**
+     * Returns these options with the gateway's shared state in Redis: the API rate limit counts
+     * across every demo instance on that Redis, and edge-cache purges reach all of them.
+     *
+     * @param redis a {@code redis://host:port} URI
+     * @return new options
+     * @throws IllegalArgumentException if the URI is not a Redis URI
+     */
+    public Options withRedis(URI redis) {
+      return new Options(ports, offloading, ordersWorkers, serviceTime, ticker,
+          Optional.of(redis));
     }
   }
 }
