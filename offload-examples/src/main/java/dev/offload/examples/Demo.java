@@ -10,6 +10,7 @@ import dev.offload.examples.demo.LoadRun;
 import dev.offload.examples.demo.LoadView;
 import java.io.IOException;
 import java.io.PrintStream;
+import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
 import java.net.BindException;
 import java.net.URI;
@@ -65,6 +66,10 @@ public final class Demo {
     } catch (BindException e) {
       System.err.println("offload-demo: " + e.getMessage()
           + " (--port P moves the demo to P, P+10, P+11, P+12)");
+      System.exit(1);
+    } catch (RedisConnectionException e) {
+      System.err.println("offload-demo: cannot reach Redis at "
+          + parsed.redis.map(URI::toString).orElse("?") + ": " + e.getMessage());
       System.exit(1);
     }
   }

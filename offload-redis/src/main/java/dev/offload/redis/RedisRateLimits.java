@@ -36,6 +36,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Rate-limit buckets in Redis, shared by every gateway of a fleet: the same {@link
@@ -59,12 +61,15 @@ import java.util.concurrent.TimeoutException;
  *   <li><b>Batched</b> (the default; {@code decide} never waits for Redis): Bucket4j's delaying
  *       optimization takes up to {@link Builder#batched maxUnsyncedTokens} tokens per key locally
  *       and sends them to Redis with the next synchronisation (at the latest after {@code
- *       maxUnsyncedTime}). A request whose answer needs Redis is admitted at once,
- *       provisionally, and the answer, when it comes, is remembered: a key Redis found empty is
- *       refused locally, without asking Redis again, until its tokens can be back. <b>Error
- *       bound</b>: per instance and key, at most {@code maxUnsyncedTokens} tokens taken beyond
- *       the limit plus the requests that arrive during one Redis round-trip once the bucket is
- *       empty (counted as {@code offload.redis.rate_limit.provisional{outcome=over}}).</li>
+ *       maxUnsyncedTime}). A request whose answer needs Redis is admitted at once on credit,
+ *       up to {@code maxUnsyncedTokens} unconfirmed tokens per key; beyond that credit, while
+ *       Redis has not answered, a request is refused (429) without being sent. Redis's answer
+ *       is remembered: a key Redis found empty is refused locally, without asking Redis again,
+ *       until its tokens can be back. <b>Error bound</b>: per instance and key, at most twice
+ *       {@code maxUnsyncedTokens} beyond the limit (local batch plus credit; counted as {@code
+ *       offload.redis.rate_limit.provisional{outcome=over}}); the other side of it, a burst
+ *       that outruns Redis's round-trip is refused beyond the credit ({@code
+ *       outcome=refused}). Use the exact mode where neither is acceptable.</li>
  *   <li><b>Exact</b> ({@link Builder#exact(Duration)}): every decision waits for Redis, up to the
  *       timeout, on the deciding thread: exact across the fleet (N admitted of M, whatever the
  *       instance), at the price of one round-trip of I/O inside {@code decide}. Do not use it on
@@ -202,6 +207,8 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
     private final Counter fallbacks;
     private final Counter provisionalOk;
     private final Counter provisionalOver;
+    private final Counter provisionalRefused;
+    private final long creditLimit;
     private final String description;
     private volatile long awayUntil = Long.MIN_VALUE;
     private volatile boolean away;
@@ -232,6 +239,8 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
           .register(registry);
       this.provisionalOk = provisional("ok");
       this.provisionalOver = provisional("over");
+      this.provisionalRefused = provisional("refused");
+      this.creditLimit = Math.max(1, delay.maxUnsynchronizedTokens);
       this.description = "redis, " + (exactTimeout != null
           ? "exact (waits up to " + exactTimeout.toMillis() + "ms)"
           : "batched (up to " + delay.maxUnsynchronizedTokens + " tokens or "
@@ -240,10 +249,16 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
           + ", fallback " + fallback.name().toLowerCase(java.util.Locale.ROOT);
     }
 
+    /** The nanoseconds the first policy takes to refill {@code cost} tokens. */
+    private long refillNanos(long cost) {
+      RateLimitPolicy p = policies[0];
+      return Math.max(1, p.window().toNanos() / p.quota() * cost);
+    }
+
     private Counter provisional(String outcome) {
       return registry == null ? null : Counter.builder("offload.redis.rate_limit.provisional")
-          .description("requests admitted before Redis answered; over: Redis then found the"
-              + " bucket empty")
+          .description("requests decided before Redis answered: ok, over (admitted, then Redis"
+              + " found the bucket empty), refused (beyond the credit while Redis was asked)")
           .tag("guard", name).tag("outcome", outcome).register(registry);
     }
 
@@ -258,6 +273,17 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
       if (known != null) {
         return known; // Redis said so; tokens cannot be back before then, whoever takes them
       }
+      if (exactTimeout == null) {
+        // credit: tokens of requests decided before Redis answered them. Reserved first, so
+        // that concurrent deciders cannot all pass; released when each answer comes
+        if (state.credit.addAndGet(cost) > creditLimit && state.inFlight.get() > 0) {
+          state.credit.addAndGet(-cost);
+          // refuse rather than admit blind, and send nothing: a refused request must not
+          // take tokens in Redis
+          count(provisionalRefused);
+          return new Probe(Probe.Result.LIMITED, 0, 0, refillNanos(cost));
+        }
+      }
       CompletableFuture<Probe> answer = consume(state, cost);
       if (exactTimeout != null) {
         try {
@@ -271,24 +297,27 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
           return fallback(key, cost, e);
         }
       }
-      if (answer.isDone() && !answer.isCompletedExceptionally()) {
-        return answer.join(); // answered locally: the batched tokens were there
+      if (answer.isDone()) {
+        state.credit.addAndGet(-cost);
+        if (!answer.isCompletedExceptionally()) {
+          return answer.join(); // answered locally: the batched tokens were there
+        }
+        return fallback(key, cost, null);
       }
       pending.add(answer);
-      answer.whenComplete((p, e) -> pending.remove(answer));
       answer.whenComplete((probe, failure) -> {
+        state.credit.addAndGet(-cost);
+        pending.remove(answer);
         if (probe != null) {
           count(probe.result() == Probe.Result.CONSUMED ? provisionalOk : provisionalOver);
         }
       });
-      if (answer.isCompletedExceptionally()) {
-        return fallback(key, cost, null);
-      }
-      return new Probe(Probe.Result.CONSUMED, 0, state.lastRemaining, 0); // provisional
+      return new Probe(Probe.Result.CONSUMED, 0, state.lastRemaining, 0); // on credit
     }
 
     private CompletableFuture<Probe> consume(KeyState state, long cost) {
       long started = System.nanoTime();
+      state.inFlight.incrementAndGet();
       CompletableFuture<Probe> probe;
       if (policies.length == 1) {
         probe = state.proxy.tryConsumeAndReturnRemaining(cost)
@@ -306,6 +335,7 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
         });
       }
       return probe.whenComplete((p, failure) -> {
+        state.inFlight.decrementAndGet();
         if (failure != null) {
           metrics.command("rate_limit", "error", started);
           markAway(failure);
@@ -388,6 +418,10 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
   /** What this instance knows of one key: its Bucket4j proxy and Redis's last answer. */
   private static final class KeyState {
     final AsyncBucketProxy proxy;
+    /** Commands sent for this key and not answered yet. */
+    final AtomicInteger inFlight = new AtomicInteger();
+    /** Tokens admitted before Redis confirmed them. */
+    final AtomicLong credit = new AtomicLong();
     volatile long lastRemaining;
     private volatile long limitedUntil;
     private volatile long limitedCost = Long.MAX_VALUE;
