@@ -161,6 +161,7 @@ class RedisTaskEndpointTest {
 
     redis.kill();
     HttpResponse<String> refused = post(two, "during.png");
+    HttpResponse<String> statusDuring = get(one, before);
     redis.restart();
     events.enable();
     gate.countDown();
@@ -170,6 +171,10 @@ class RedisTaskEndpointTest {
     JsonNode problem = JSON.readTree(refused.body());
     assertThat(problem.get("detail").asText()).isIn("the task store is unavailable",
         "the task queue is unavailable");
+    assertThat(statusDuring.statusCode()).isEqualTo(503);
+    assertThat(JSON.readTree(statusDuring.body()).get("detail").asText())
+        .isEqualTo("the task store is unavailable");
+    assertThat(statusDuring.headers().firstValue("Retry-After")).contains("1");
     String id = before.substring(before.lastIndexOf('/') + 1);
     events.awaitFinal(id, WAIT);
     assertThat(get(two, before + "/result").body()).startsWith("thumb of before.png by ");
