@@ -213,6 +213,37 @@ class RedisTaskFleetTest {
   }
 
   @Test
+  void aQueuedTaskCancelledOnAnotherInstanceNeverRuns() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch gate = new CountDownLatch(1);
+    List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+    TaskPool a = instance("a", request -> {
+      ran.add(new String(request.body(), UTF_8));
+      started.countDown();
+      gate.await(30, TimeUnit.SECONDS);
+      return TaskResult.of(200, "text/plain", request.body());
+    });
+    String first = accepted(a.submit(request("1"), Optional.empty())).task().id();
+    assertThat(started.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    String second = accepted(a.submit(request("2"), Optional.empty())).task().id();
+    TaskPool b = TaskPool.builder("thumbs").task(ranOn("b")).store(stores.get(0))
+        .queue(RedisTaskQueue.builder(client, "thumbs").consumer("b").build()).build();
+    b.shutdown(Duration.ZERO); // b only answers requests here: its workers must not take "2"
+
+    TaskSnapshot cancelled = b.cancel(second).orElseThrow();
+    gate.countDown();
+
+    assertThat(cancelled.state()).isEqualTo(TaskState.CANCELLED);
+    assertThat(events.awaitFinal(first, WAIT).state()).isEqualTo(TaskState.SUCCEEDED);
+    // a's worker takes "2" next, finds it cancelled, and only acknowledges it
+    assertThat(events.awaitFinal(second, WAIT).state()).isEqualTo(TaskState.CANCELLED);
+    String last = accepted(a.submit(request("3"), Optional.empty())).task().id();
+    assertThat(events.awaitFinal(last, WAIT).state()).isEqualTo(TaskState.SUCCEEDED);
+    assertThat(ran).containsExactly("1", "3");
+    assertThat(lengthAndPending()).containsExactly(0, 0);
+  }
+
+  @Test
   void redisKilledAndRestartedLosesNoAcceptedTaskAndRefusesSubmissionsWhileDown()
       throws Exception {
     CountDownLatch gate = new CountDownLatch(1);
