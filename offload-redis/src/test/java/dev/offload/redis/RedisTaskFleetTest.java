@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -44,6 +45,8 @@ class RedisTaskFleetTest {
   private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   private final List<TaskPool> pools = new ArrayList<>();
   private final List<RedisTaskStore> stores = new ArrayList<>();
+  /** The heartbeat scheduler of instance "a", when a test counts its beats. */
+  private ScheduledThreadPoolExecutor heartbeats;
 
   @BeforeEach
   void start() {
@@ -63,6 +66,9 @@ class RedisTaskFleetTest {
       }
     }
     stores.forEach(RedisTaskStore::close);
+    if (heartbeats != null) {
+      heartbeats.shutdownNow();
+    }
     events.close();
     observer.close();
     client.shutdown();
@@ -81,12 +87,19 @@ class RedisTaskFleetTest {
     stores.add(store);
     TaskPool pool = TaskPool.builder("thumbs").task(task).queueCapacity(capacity)
         .store(store)
-        .queue(RedisTaskQueue.builder(client, "thumbs").consumer(name)
-            .reclaimAfter(RECLAIM_AFTER).commandTimeout(commandTimeout)
-            .meterRegistry(registry).build())
+        .queue(queue(name, commandTimeout))
         .build();
     pools.add(pool);
     return pool;
+  }
+
+  private RedisTaskQueue queue(String name, Duration commandTimeout) {
+    RedisTaskQueue.Builder queue = RedisTaskQueue.builder(client, "thumbs").consumer(name)
+        .reclaimAfter(RECLAIM_AFTER).commandTimeout(commandTimeout).meterRegistry(registry);
+    if (heartbeats != null && name.equals("a")) {
+      queue.heartbeatScheduler(heartbeats);
+    }
+    return queue.build();
   }
 
   private static Task ranOn(String instance) {
@@ -162,6 +175,40 @@ class RedisTaskFleetTest {
     assertThat(b.find(id)).isPresent();
     assertThat(c.find(id).orElseThrow().state()).isEqualTo(TaskState.SUCCEEDED);
     never.countDown();
+  }
+
+  @Test
+  void aLongTaskOfALiveInstanceIsNotReclaimedWhileItsHeartbeatRuns() throws Exception {
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch gate = new CountDownLatch(1);
+    List<String> ran = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CountDownLatch beats = new CountDownLatch(6);
+    heartbeats = new ScheduledThreadPoolExecutor(1) {
+      @Override
+      protected void afterExecute(Runnable r, Throwable t) {
+        beats.countDown();
+      }
+    };
+    TaskPool a = instance("a", request -> {
+      ran.add("a");
+      started.countDown();
+      gate.await(30, TimeUnit.SECONDS);
+      return TaskResult.of(200, "text/plain", "a".getBytes(UTF_8));
+    });
+    String id = accepted(a.submit(request("long"), Optional.empty())).task().id();
+    assertThat(started.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    instance("b", request -> {
+      ran.add("b");
+      return TaskResult.of(200, "text/plain", "b".getBytes(UTF_8));
+    }); // checks for idle tasks every 150 ms
+
+    // a beats every 100 ms (a third of reclaimAfter, 300 ms): six beats take twice reclaimAfter
+    assertThat(beats.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    gate.countDown();
+
+    assertThat(body(events.awaitFinal(id, WAIT))).isEqualTo("a");
+    assertThat(ran).containsExactly("a");
+    assertThat(lengthAndPending()).containsExactly(0, 0);
   }
 
   @Test

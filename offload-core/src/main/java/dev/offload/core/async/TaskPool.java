@@ -514,8 +514,10 @@ public final class TaskPool {
         }
         continue;
       }
-      if (delivery.isPresent() && accepting) { // a delivery left at shutdown is reclaimed later
+      if (delivery.isPresent() && accepting) {
         take(delivery.get());
+      } else if (delivery.isPresent()) {
+        durable.release(delivery.get()); // taken at shutdown: reclaimed by another instance
       }
     }
   }
@@ -527,6 +529,7 @@ public final class TaskPool {
       throttledLog.log(System.Logger.Level.ERROR, "pool",
           "task pool '" + name + "' was delivered a task of pool '" + queued.pool()
               + "' (two pools share one queue?); left for that pool", null);
+      durable.release(delivery);
       return;
     }
     Optional<TaskSnapshot> current;
@@ -536,6 +539,7 @@ public final class TaskPool {
       throttledLog.log(System.Logger.Level.WARNING, "store",
           "task pool '" + name + "' cannot reach its task store; task " + queued.id()
               + " stays pending", e);
+      durable.release(delivery);
       return;
     }
     if (current.isEmpty() || current.get().state().isFinal()) {
@@ -723,7 +727,9 @@ public final class TaskPool {
       }
       task.state = TaskState.RUNNING;
       if (!put(task, task.snapshot())) {
-        return; // from the durable queue: stays pending, delivered again after the timeout
+        // from the durable queue: stays pending, delivered again after the timeout
+        durable.release(task.delivery);
+        return;
       }
     }
     task.request.attach(task);
@@ -783,6 +789,8 @@ public final class TaskPool {
     }
     if (task.delivery != null && stored) {
       ack(task.delivery); // only once the final snapshot is stored
+    } else if (task.delivery != null) {
+      durable.release(task.delivery); // runs again after the timeout: nothing is lost
     }
     active.remove(task.id);
     metrics.completed(state, ranNanos);

@@ -59,6 +59,15 @@ public interface TaskQueue {
   void ack(Delivery delivery);
 
   /**
+   * Gives up a delivery without acknowledging it: its task could not be started, or its final
+   * snapshot could not be stored. It stays pending and is delivered again, to any instance, after
+   * the queue's reclaim timeout. Never throws. Default: nothing to do.
+   *
+   * @param delivery what {@link #poll} returned
+   */
+  default void release(Delivery delivery) {}
+
+  /**
    * Returns the number of tasks waiting fleet-wide, as last seen: no I/O, read by {@code decide}
    * for backpressure.
    *

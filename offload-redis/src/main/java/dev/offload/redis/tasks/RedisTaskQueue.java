@@ -24,6 +24,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -31,6 +32,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -39,9 +44,11 @@ import java.util.stream.Collectors;
  * A durable {@link TaskQueue} on a Redis Stream with a consumer group, shared by the instances of
  * a fleet: a task is added to the stream ({@code XADD}, acknowledged by Redis) before its 202 is
  * sent; the workers of every instance read it with {@code XREADGROUP}; a worker acknowledges it
- * ({@code XACK}, then {@code XDEL}) only once its final snapshot is stored; and a task taken by
- * an instance that died is reclaimed with {@code XAUTOCLAIM} once it has been idle for {@link
- * Builder#reclaimAfter}, and runs on another instance.
+ * ({@code XACK}, then {@code XDEL}) only once its final snapshot is stored; while a task runs,
+ * its instance's heartbeat resets the entry's idle time every third of {@link
+ * Builder#reclaimAfter}; and a task taken by an instance that died (its heartbeat stopped) is
+ * reclaimed with {@code XAUTOCLAIM} once it has been idle for {@link Builder#reclaimAfter}, and
+ * runs on another instance.
  *
  * <pre>{@code
  * import dev.offload.core.async.TaskPool;
@@ -55,14 +62,14 @@ import java.util.stream.Collectors;
  *     .task(resize)                             // must be idempotent: at least once
  *     .store(RedisTaskStore.builder(redis).build())
  *     .queue(RedisTaskQueue.builder(redis, "thumbnails")
- *         .reclaimAfter(Duration.ofMinutes(5))  // longer than the longest task
+ *         .reclaimAfter(Duration.ofSeconds(30)) // an instance silent this long is dead
  *         .build())
  *     .build();
  * }</pre>
  *
- * <p><b>At least once.</b> A task runs again when the instance running it dies (or is slower than
- * {@link Builder#reclaimAfter}) before it acknowledged it, or when its acknowledgement is lost:
- * tasks must be idempotent. <b>Backpressure</b>: a task is added only while the tasks waiting
+ * <p><b>At least once.</b> A task runs again when the instance running it dies (or cannot reach
+ * Redis for {@link Builder#reclaimAfter}) before it acknowledged it, or when its final snapshot or
+ * acknowledgement could not be written: tasks must be idempotent. <b>Backpressure</b>: a task is added only while the tasks waiting
  * (the stream's length less its pending entries) are below the pool's capacity, in one Lua
  * script. <b>Redis down</b>: every command waits at most {@link Builder#commandTimeout}, fails,
  * is counted in {@code offload.redis.commands} and logged (rate-limited); a submission is then
@@ -100,6 +107,20 @@ public final class RedisTaskQueue implements TaskQueue {
           + "if waiting >= tonumber(ARGV[2]) then return -1 - waiting end\n"
           + "redis.call('XADD', KEYS[1], '*', 'id', ARGV[3], 'task', ARGV[4])\n"
           + "return waiting + 1\n";
+  /**
+   * Resets the idle time of the entries this consumer still holds (an entry another instance
+   * reclaimed meanwhile is left to it): the heartbeat of tasks that run long.
+   */
+  private static final String HEARTBEAT =
+      "local n = 0\n"
+          + "for i = 3, #ARGV do\n"
+          + "  local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)\n"
+          + "  if p[1] and p[1][2] == ARGV[2] then\n"
+          + "    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')\n"
+          + "    n = n + 1\n"
+          + "  end\n"
+          + "end\n"
+          + "return n\n";
   /** Acknowledges and deletes an entry, so that the stream's length counts open tasks only. */
   private static final String ACK =
       "redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
@@ -119,6 +140,11 @@ public final class RedisTaskQueue implements TaskQueue {
   private final Map<Thread, StatefulRedisConnection<String, byte[]>> readers =
       new ConcurrentHashMap<>();
   private final AtomicLong nextReclaim;
+  /** Entries delivered to this instance and neither acknowledged nor released. */
+  private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  private final ScheduledExecutorService givenScheduler;
+  private ScheduledExecutorService ownScheduler; // guarded by this
+  private ScheduledFuture<?> heartbeat; // guarded by this
   private volatile StatefulRedisConnection<String, byte[]> connection;
   private volatile boolean groupReady;
   private volatile boolean closed;
@@ -139,6 +165,7 @@ public final class RedisTaskQueue implements TaskQueue {
     this.ticker = b.ticker;
     this.commands = new RedisTaskCommands(b.registry, b.ticker);
     this.nextReclaim = new AtomicLong(b.ticker.read());
+    this.givenScheduler = b.scheduler;
   }
 
   private static byte[] randomBytes() {
@@ -264,8 +291,14 @@ public final class RedisTaskQueue implements TaskQueue {
   @Override
   public void ack(Delivery delivery) {
     requireNonNull(delivery, "delivery");
+    inFlight.remove(delivery.receipt());
     commands.call("queue.ack", () -> redis().<Long>eval(ACK, ScriptOutputType.INTEGER,
         new String[] {stream}, ascii(group), ascii(delivery.receipt())));
+  }
+
+  @Override
+  public void release(Delivery delivery) {
+    inFlight.remove(requireNonNull(delivery, "delivery").receipt());
   }
 
   @Override
@@ -276,6 +309,14 @@ public final class RedisTaskQueue implements TaskQueue {
   @Override
   public void close() {
     closed = true;
+    synchronized (this) {
+      if (heartbeat != null) {
+        heartbeat.cancel(false);
+      }
+      if (ownScheduler != null) {
+        ownScheduler.shutdownNow();
+      }
+    }
     for (StatefulRedisConnection<String, byte[]> reader : readers.values()) {
       reader.close();
     }
@@ -293,8 +334,11 @@ public final class RedisTaskQueue implements TaskQueue {
       if (encoded == null) {
         throw new IllegalArgumentException("the entry has no task field");
       }
-      return Optional.of(new Delivery(RedisTaskCodec.decodeQueued(encoded), message.getId(),
-          reclaimed));
+      Delivery delivery = new Delivery(RedisTaskCodec.decodeQueued(encoded), message.getId(),
+          reclaimed);
+      inFlight.add(message.getId());
+      startHeartbeat();
+      return Optional.of(delivery);
     } catch (IllegalArgumentException e) {
       // it can never run: acknowledged, so that it is not delivered forever, and logged
       commands.warn("queue.decode", "entry " + message.getId() + " of " + stream
@@ -303,6 +347,42 @@ public final class RedisTaskQueue implements TaskQueue {
           dev.offload.core.async.TaskRequest.builder("GET", "/").build(), Optional.empty()),
           message.getId(), reclaimed));
       return Optional.empty();
+    }
+  }
+
+  /** Starts the heartbeat of delivered tasks: every third of {@link Builder#reclaimAfter}. */
+  private synchronized void startHeartbeat() {
+    if (heartbeat != null || closed) {
+      return;
+    }
+    ScheduledExecutorService scheduler = givenScheduler;
+    if (scheduler == null) {
+      scheduler = ownScheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "offload-redis-heartbeat-" + pool);
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    long period = Math.max(1, reclaimAfter.toMillis() / 3);
+    heartbeat = scheduler.scheduleWithFixedDelay(this::beat, period, period,
+        TimeUnit.MILLISECONDS);
+  }
+
+  private void beat() {
+    if (closed || inFlight.isEmpty()) {
+      return;
+    }
+    List<byte[]> args = new ArrayList<>();
+    args.add(ascii(group));
+    args.add(ascii(consumer));
+    for (String id : inFlight) {
+      args.add(ascii(id));
+    }
+    try {
+      commands.call("queue.heartbeat", () -> redis().<Long>eval(HEARTBEAT,
+          ScriptOutputType.INTEGER, new String[] {stream}, args.toArray(new byte[0][])));
+    } catch (RuntimeException e) {
+      // counted and logged; the next beat tries again (past reclaimAfter, tasks are reclaimed)
     }
   }
 
@@ -386,6 +466,7 @@ public final class RedisTaskQueue implements TaskQueue {
     private Set<String> dropped = DEFAULT_DROPPED_HEADERS;
     private Ticker ticker = Ticker.systemTicker();
     private MeterRegistry registry;
+    private ScheduledExecutorService scheduler;
 
     private Builder(RedisClient client, String pool) {
       this.client = client;
@@ -433,9 +514,11 @@ public final class RedisTaskQueue implements TaskQueue {
     }
 
     /**
-     * Sets how long a task may stay taken and unacknowledged before another instance reclaims
-     * it and runs it again: longer than the longest task runs, or slow tasks run twice. Measured
-     * by Redis (the entry's idle time), not on the ticker. Default one minute.
+     * Sets how long a taken task's entry may go without a heartbeat before another instance
+     * reclaims it and runs it again. A running task's instance beats every third of it, so a task
+     * may run longer; an instance that died, or cannot reach Redis, for this long loses its
+     * tasks to the others (and may then run them twice). Measured by Redis (the entry's idle
+     * time), not on the ticker; the heartbeat is a scheduled wait. Default one minute.
      *
      * @param idle the idle time, positive
      * @return this builder
@@ -482,6 +565,19 @@ public final class RedisTaskQueue implements TaskQueue {
      */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Sets what runs the heartbeat of the running tasks (one short Redis script every third of
+     * {@link #reclaimAfter}); not shut down by the queue. Default: a daemon thread of the queue's
+     * own, started with the first task it delivers and stopped by {@link RedisTaskQueue#close}.
+     *
+     * @param scheduler the scheduler
+     * @return this builder
+     */
+    public Builder heartbeatScheduler(ScheduledExecutorService scheduler) {
+      this.scheduler = requireNonNull(scheduler, "heartbeatScheduler");
       return this;
     }
 
