@@ -10,7 +10,8 @@ import java.util.List;
  * @param drained whether every queued and running task finished within the drain timeout
  * @param cancelled ids of queued tasks that never ran (now {@link TaskState#CANCELLED})
  * @param abandoned ids of tasks still running at the timeout (now {@link TaskState#FAILED}; their
- *     late results are discarded)
+ *     late results are discarded); with a durable {@link TaskQueue}, left unacknowledged in it
+ *     (their state unchanged) for another instance to reclaim
  */
 public record ShutdownReport(boolean drained, List<String> cancelled, List<String> abandoned) {
   /**

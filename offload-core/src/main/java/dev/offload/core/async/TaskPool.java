@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.offload.core.AttributeKey;
 import dev.offload.core.internal.Settings;
+import dev.offload.core.internal.ThrottledLog;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -18,6 +19,7 @@ import java.util.OptionalDouble;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -51,6 +53,11 @@ import java.util.regex.Pattern;
  *
  * <p>Thread-safe; share one pool. It owns its worker threads unless an {@link Builder#executor}
  * is given; {@link #shutdown} stops accepting, drains and leaves every accepted task final.
+ *
+ * <p>With a durable {@link Builder#queue} (offload-redis's {@code RedisTaskQueue}) the pool keeps
+ * no queue of its own: {@link #submit} persists each task in that queue before it answers, and
+ * the pool's workers, started when it is built, take tasks from it, on every instance that
+ * shares it.
  */
 public final class TaskPool {
   /** Default number of workers: 1. */
@@ -77,6 +84,10 @@ public final class TaskPool {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9_-]{22}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+  /** How long a worker waits for a durable queue in one poll. */
+  private static final Duration POLL_WAIT = Duration.ofSeconds(1);
+  /** How long a worker waits before polling again after the durable queue failed. */
+  private static final Duration POLL_RETRY = Duration.ofMillis(500);
 
   private final String name;
   private final int workers;
@@ -91,6 +102,10 @@ public final class TaskPool {
   private final TaskMetrics metrics;
   private final Duration inlineWait;
   private final boolean fireAndForget;
+  /** The durable queue, or null: the pool's own in-memory {@link #queue}. */
+  private final TaskQueue durable;
+  private final ThrottledLog throttledLog;
+  private final CountDownLatch stopped = new CountDownLatch(1);
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition idle = lock.newCondition();
@@ -128,9 +143,21 @@ public final class TaskPool {
       this.executor = threads;
       this.ownedExecutor = threads;
     }
-    this.metrics = new TaskMetrics(b.registry, name, () -> queued);
+    this.metrics = new TaskMetrics(b.registry, name, this::waiting);
     this.inlineWait = b.inlineWait;
     this.fireAndForget = b.fireAndForget;
+    this.durable = b.queue;
+    this.throttledLog = new ThrottledLog(LOG, b.ticker, ThrottledLog.DEFAULT_INTERVAL);
+  }
+
+  /** Starts the workers that take tasks from the durable queue, if there is one. */
+  private void startPollers() {
+    if (durable == null) {
+      return;
+    }
+    for (int i = 0; i < workers; i++) {
+      executor.execute(this::poll);
+    }
   }
 
   /**
@@ -207,7 +234,12 @@ public final class TaskPool {
    * @return the queue's depth
    */
   public int depth() {
-    return queued;
+    return waiting();
+  }
+
+  /** The tasks waiting: in the own queue, or in the durable one as last seen (no I/O). */
+  private int waiting() {
+    return durable == null ? queued : durable.depth();
   }
 
   /**
@@ -253,16 +285,17 @@ public final class TaskPool {
    * @return whether there is room
    */
   public boolean hasRoom() {
-    return accepting && queued + reserved.get() < capacity;
+    return accepting && waiting() + reserved.get() < capacity;
   }
 
   /**
-   * Returns whether a worker is free and nothing waits: a request could run at once.
+   * Returns whether a worker is free and nothing waits: a request could run at once. Always false
+   * with a durable queue (a task may run on another instance, so it is never answered inline).
    *
    * @return whether the pool is idle
    */
   public boolean isIdle() {
-    return queued == 0 && running < workers;
+    return durable == null && queued == 0 && running < workers;
   }
 
   /**
@@ -277,7 +310,7 @@ public final class TaskPool {
     if (mean <= 0) {
       return DEFAULT_RETRY_AFTER;
     }
-    double nanos = (queued + 1) * mean / workers;
+    double nanos = (waiting() + 1) * mean / workers;
     long seconds = (long) Math.ceil(nanos / 1e9);
     return Duration.ofSeconds(Math.max(1, Math.min(MAX_RETRY_AFTER.toSeconds(), seconds)));
   }
@@ -286,7 +319,7 @@ public final class TaskPool {
   boolean tryReserve() {
     while (true) {
       int r = reserved.get();
-      if (!accepting || queued + r >= capacity) {
+      if (!accepting || waiting() + r >= capacity) {
         return false;
       }
       if (reserved.compareAndSet(r, r + 1)) {
@@ -334,6 +367,9 @@ public final class TaskPool {
     if (refusal.isPresent()) {
       metrics.rejected("invalid");
       return new TaskSubmission.Invalid(refusal.get());
+    }
+    if (durable != null) {
+      return submitDurably(request, idempotencyKey);
     }
     Running task = new Running(newId(), request, ticker.read());
     store.put(task.snapshot());
@@ -397,6 +433,173 @@ public final class TaskPool {
     return new TaskSubmission.Accepted(accepted, false, wait);
   }
 
+  /**
+   * Persists the task's snapshot, its idempotency key and then the task itself in the durable
+   * queue; answers accepted only when all of it was acknowledged, refused (503) when any of it
+   * could not be.
+   */
+  private TaskSubmission submitDurably(TaskRequest request, Optional<String> idempotencyKey) {
+    Running task = new Running(newId(), request, ticker.read());
+    String key = idempotencyKey.map(k -> name + '\n' + request.owner().orElse("") + '\n' + k)
+        .orElse(null);
+    try {
+      store.put(task.snapshot());
+      if (key != null) {
+        Optional<String> holder = store.claimKey(key, task.id);
+        if (holder.isPresent()) {
+          store.remove(task.id);
+          Optional<TaskSnapshot> first =
+              store.get(holder.get()).or(() -> store.expired(holder.get()));
+          if (first.isPresent()) {
+            return new TaskSubmission.Accepted(first.get(), true, estimatedWait());
+          }
+          return submitDurably(request, Optional.empty());
+        }
+      }
+    } catch (RuntimeException e) {
+      throttledLog.log(System.Logger.Level.WARNING, "store",
+          "task pool '" + name + "' cannot reach its task store", e);
+      forgetQuietly(task, key);
+      metrics.rejected("unavailable");
+      return new TaskSubmission.Refused("the task store is unavailable", estimatedWait());
+    }
+    Optional<TaskQueue.Refusal> refusal;
+    try {
+      refusal = durable.offer(new TaskQueue.QueuedTask(task.id, name, request, idempotencyKey),
+          capacity);
+    } catch (RuntimeException e) {
+      throttledLog.log(System.Logger.Level.WARNING, "offer",
+          "task pool '" + name + "' cannot reach its task queue", e);
+      refusal = Optional.of(new TaskQueue.Refusal("the task queue is unavailable", false));
+    }
+    if (refusal.isPresent()) {
+      forgetQuietly(task, key);
+      metrics.rejected(refusal.get().full() ? "full" : "unavailable");
+      return new TaskSubmission.Refused(refusal.get().reason(), estimatedWait());
+    }
+    metrics.submitted();
+    return new TaskSubmission.Accepted(task.snapshot(), false, estimatedWait());
+  }
+
+  /** Forgets a task that was not accepted; a store that cannot be reached is logged. */
+  private void forgetQuietly(Running task, String key) {
+    try {
+      forget(task, key);
+    } catch (RuntimeException e) {
+      throttledLog.log(System.Logger.Level.WARNING, "store",
+          "task pool '" + name + "' could not forget refused task " + task.id, e);
+    }
+  }
+
+  /** A worker of a pool with a durable queue: takes tasks from it until the pool shuts down. */
+  private void poll() {
+    while (accepting) {
+      Optional<TaskQueue.Delivery> delivery;
+      try {
+        delivery = durable.poll(POLL_WAIT);
+      } catch (InterruptedException e) {
+        return;
+      } catch (RuntimeException e) {
+        if (!accepting) {
+          return;
+        }
+        throttledLog.log(System.Logger.Level.WARNING, "poll",
+            "task pool '" + name + "' cannot reach its task queue; trying again", e);
+        try {
+          if (stopped.await(POLL_RETRY.toNanos(), TimeUnit.NANOSECONDS)) {
+            return;
+          }
+        } catch (InterruptedException ie) {
+          return;
+        }
+        continue;
+      }
+      if (delivery.isPresent() && accepting) {
+        take(delivery.get());
+      } else if (delivery.isPresent()) {
+        durable.release(delivery.get()); // taken at shutdown: reclaimed by another instance
+      }
+    }
+  }
+
+  /** Runs a task delivered by the durable queue, unless it is final or was never accepted. */
+  private void take(TaskQueue.Delivery delivery) {
+    TaskQueue.QueuedTask queued = delivery.task();
+    if (!queued.pool().equals(name)) {
+      throttledLog.log(System.Logger.Level.ERROR, "pool",
+          "task pool '" + name + "' was delivered a task of pool '" + queued.pool()
+              + "' (two pools share one queue?); left for that pool", null);
+      durable.release(delivery);
+      return;
+    }
+    Optional<TaskSnapshot> current;
+    try {
+      current = store.get(queued.id());
+    } catch (RuntimeException e) {
+      throttledLog.log(System.Logger.Level.WARNING, "store",
+          "task pool '" + name + "' cannot reach its task store; task " + queued.id()
+              + " stays pending", e);
+      durable.release(delivery);
+      return;
+    }
+    if (current.isEmpty() || current.get().state().isFinal()) {
+      // refused after all (its snapshot was removed), cancelled while queued, or finished by a
+      // worker whose acknowledgement was lost: nothing to run
+      ack(delivery);
+      return;
+    }
+    Running task = new Running(queued.id(), queued.request(), current.get().createdNanos());
+    task.delivery = delivery;
+    lock.lock();
+    try {
+      running++;
+    } finally {
+      lock.unlock();
+    }
+    active.put(task.id, task);
+    try {
+      run(task);
+    } finally {
+      active.remove(task.id);
+      lock.lock();
+      try {
+        running--;
+        idle.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private void ack(TaskQueue.Delivery delivery) {
+    try {
+      durable.ack(delivery);
+    } catch (RuntimeException e) {
+      throttledLog.log(System.Logger.Level.WARNING, "ack", "task pool '" + name
+          + "' could not acknowledge task " + delivery.task().id()
+          + "; it will be delivered again after the reclaim timeout", e);
+    }
+  }
+
+  /**
+   * Stores a snapshot: for a task of the own queue as before; for one from the durable queue,
+   * a failure is logged and reported, not thrown.
+   */
+  private boolean put(Running task, TaskSnapshot snapshot) {
+    if (task.delivery == null) {
+      store.put(snapshot);
+      return true;
+    }
+    try {
+      store.put(snapshot);
+      return true;
+    } catch (RuntimeException e) {
+      throttledLog.log(System.Logger.Level.WARNING, "store",
+          "task pool '" + name + "' cannot reach its task store", e);
+      return false;
+    }
+  }
+
   private void forget(Running task, String key) {
     store.remove(task.id);
     if (key != null) {
@@ -439,6 +642,9 @@ public final class TaskPool {
   public Optional<TaskSnapshot> cancel(String id) {
     requireNonNull(id, "id");
     Running task = active.get(id);
+    if (task == null && durable != null) {
+      return cancelDurably(id);
+    }
     if (task == null) {
       return find(id);
     }
@@ -456,11 +662,31 @@ public final class TaskPool {
       synchronized (task) { // stores under the task's lock: a final snapshot is never overwritten
         if (!task.state.isFinal()) {
           task.cancelRequested = true;
-          store.put(task.snapshot());
+          put(task, task.snapshot());
         }
       }
     }
     return store.get(id).or(() -> Optional.of(task.snapshot()));
+  }
+
+  /**
+   * Cancels a task of the durable queue that this instance does not run: a queued one is stored
+   * cancelled (the worker that takes it skips it); one running on another instance is not
+   * stopped (its snapshot is returned as it is).
+   */
+  private Optional<TaskSnapshot> cancelDurably(String id) {
+    Optional<TaskSnapshot> found = find(id);
+    if (found.isEmpty() || found.get().state() != TaskState.QUEUED) {
+      return found;
+    }
+    TaskSnapshot task = found.get();
+    long now = ticker.read();
+    TaskSnapshot cancelled = new TaskSnapshot(task.id(), task.pool(), task.owner(),
+        TaskState.CANCELLED, task.progress(), false, Optional.empty(), Optional.of("cancelled"),
+        task.createdNanos(), now, satAdd(now, ttlNanos));
+    store.put(cancelled);
+    metrics.completed(TaskState.CANCELLED, -1);
+    return Optional.of(cancelled);
   }
 
   /** A worker: runs queued tasks until the queue is empty. */
@@ -500,7 +726,11 @@ public final class TaskPool {
         return;
       }
       task.state = TaskState.RUNNING;
-      store.put(task.snapshot());
+      if (!put(task, task.snapshot())) {
+        // from the durable queue: stays pending, delivered again after the timeout
+        durable.release(task.delivery);
+        return;
+      }
     }
     task.request.attach(task);
     long start = ticker.read();
@@ -533,8 +763,9 @@ public final class TaskPool {
       long ranNanos) {
     long now = ticker.read();
     TaskSnapshot last;
+    boolean stored = true;
     synchronized (task) {
-      if (task.state.isFinal()) {
+      if (task.state.isFinal() || task.abandoned) {
         return false;
       }
       task.state = state;
@@ -542,11 +773,24 @@ public final class TaskPool {
       task.error = error;
       task.finishedNanos = now;
       last = task.snapshot();
-      if (fireAndForget) {
+      if (fireAndForget && task.delivery == null) {
         store.remove(task.id); // nobody can ask for it: counted, not kept
+      } else if (fireAndForget) {
+        try {
+          store.remove(task.id);
+        } catch (RuntimeException e) {
+          throttledLog.log(System.Logger.Level.WARNING, "store",
+              "task pool '" + name + "' cannot reach its task store", e);
+          stored = false;
+        }
       } else {
-        store.put(last);
+        stored = put(task, last);
       }
+    }
+    if (task.delivery != null && stored) {
+      ack(task.delivery); // only once the final snapshot is stored
+    } else if (task.delivery != null) {
+      durable.release(task.delivery); // runs again after the timeout: nothing is lost
     }
     active.remove(task.id);
     metrics.completed(state, ranNanos);
@@ -559,7 +803,10 @@ public final class TaskPool {
    * to {@code drainTimeout}, then cancels what never ran and fails what is still running (their
    * late results are discarded), so that every accepted task ends in a final state. Stops the
    * pool's own worker threads. Blocks the calling thread for up to {@code drainTimeout}
-   * (measured on the system clock: it is a wait, not a reading for a decision).
+   * (measured on the system clock: it is a wait, not a reading for a decision). With a durable
+   * {@link Builder#queue}, nothing waits here (queued tasks stay in the queue for the other
+   * instances), the tasks still running at the timeout are left unacknowledged for another
+   * instance to reclaim (reported as abandoned, their state unchanged), and the queue is closed.
    *
    * @param drainTimeout how long to wait for the queue to drain, zero to not wait
    * @return what did not finish
@@ -569,6 +816,10 @@ public final class TaskPool {
   public ShutdownReport shutdown(Duration drainTimeout) throws InterruptedException {
     Settings.notNegative("drainTimeout", drainTimeout);
     accepting = false;
+    stopped.countDown();
+    if (durable != null) {
+      return shutdownDurably(drainTimeout);
+    }
     List<Running> neverRan = new ArrayList<>();
     boolean drained;
     lock.lock();
@@ -602,6 +853,38 @@ public final class TaskPool {
     return new ShutdownReport(drained, cancelled, abandoned);
   }
 
+  /**
+   * With a durable queue: stops taking tasks, waits for the running ones, then abandons what is
+   * still running without acknowledging it (another instance reclaims it) and closes the queue.
+   */
+  private ShutdownReport shutdownDurably(Duration drainTimeout) throws InterruptedException {
+    boolean drained;
+    lock.lock();
+    try {
+      long nanos = drainTimeout.toNanos();
+      while (running > 0 && nanos > 0) {
+        nanos = idle.awaitNanos(nanos);
+      }
+      drained = running == 0;
+    } finally {
+      lock.unlock();
+    }
+    List<String> abandoned = new ArrayList<>();
+    for (Running task : List.copyOf(active.values())) {
+      synchronized (task) {
+        if (!task.state.isFinal()) {
+          task.abandoned = true; // its late result is neither stored nor acknowledged
+          abandoned.add(task.id);
+        }
+      }
+    }
+    if (ownedExecutor != null) {
+      ownedExecutor.shutdownNow();
+    }
+    durable.close();
+    return new ShutdownReport(drained, List.of(), abandoned);
+  }
+
   private static String newId() {
     byte[] bytes = new byte[16];
     RANDOM.nextBytes(bytes);
@@ -630,6 +913,10 @@ public final class TaskPool {
     long finishedNanos;
     volatile double progress = -1;
     volatile boolean cancelRequested;
+    /** The durable queue's delivery this task came from, or null: the own queue's. */
+    TaskQueue.Delivery delivery;
+    /** Left unfinished at shutdown for another instance to reclaim. Guarded by this. */
+    boolean abandoned;
 
     Running(String id, TaskRequest request, long createdNanos) {
       this.id = id;
@@ -650,8 +937,8 @@ public final class TaskPool {
     public void report(double fraction) {
       progress = fraction;
       synchronized (this) {
-        if (state == TaskState.RUNNING) {
-          store.put(snapshot());
+        if (state == TaskState.RUNNING && !abandoned) {
+          put(this, snapshot());
         }
       }
     }
@@ -681,6 +968,7 @@ public final class TaskPool {
     private MeterRegistry registry;
     private Duration inlineWait;
     private boolean fireAndForget;
+    private TaskQueue queue;
 
     private Builder(String name) {
       this.name = name;
@@ -831,13 +1119,36 @@ public final class TaskPool {
     }
 
     /**
-     * Returns the pool; unless an executor was given, its threads start on first use.
+     * Hands accepted tasks to a durable queue shared by the instances of a fleet instead of the
+     * pool's own in-memory queue (offload-redis's {@code RedisTaskQueue}). Then every task is
+     * persisted in it before the 202; the pool's {@link #workers} start when it is built and take
+     * tasks from it (at least once: a task whose instance died runs again on another, so tasks
+     * must be idempotent); {@link #queueCapacity} bounds the tasks waiting fleet-wide; requests
+     * are never answered inline; and {@link TaskPool#shutdown} leaves the tasks still running
+     * unacknowledged for another instance instead of failing them. Give the pool a shared {@link
+     * #store} too, so that any instance answers a task's status. The pool closes the queue when
+     * it shuts down. An {@link #executor} given with a queue must run {@link #workers} long-lived
+     * loops at once (not a direct executor). Default: none.
+     *
+     * @param queue the durable queue, for this pool alone
+     * @return this builder
+     */
+    public Builder queue(TaskQueue queue) {
+      this.queue = requireNonNull(queue, "queue");
+      return this;
+    }
+
+    /**
+     * Returns the pool; unless an executor was given, its threads start on first use (with a
+     * durable {@link #queue}, at once).
      *
      * @return the pool
      * @throws NullPointerException naming {@code task} if none was set
      */
     public TaskPool build() {
-      return new TaskPool(this);
+      TaskPool pool = new TaskPool(this);
+      pool.startPollers();
+      return pool;
     }
   }
 }

@@ -268,22 +268,34 @@ public final class TaskEndpoint implements OffloadHandler {
       return problem(exchange, 405, "method " + method + " is not allowed here",
           Headers.of("Allow", result ? "GET, HEAD" : "GET, HEAD, DELETE"));
     }
-    Optional<TaskPool> pool = poolOf(id, owner);
+    Optional<TaskPool> pool;
+    boolean expired = false;
+    TaskSnapshot task = null;
+    try { // a shared store (Redis) can be unreachable: 503, not 500
+      pool = poolOf(id, owner);
+      if (pool.isEmpty()) {
+        expired = pools.values().stream()
+            .anyMatch(p -> p.findExpired(id).filter(t -> t.visibleTo(owner)).isPresent());
+      } else if (method.equals("DELETE")) {
+        task = pool.get().cancel(id).orElse(null);
+      } else {
+        task = pool.get().find(id).orElse(null);
+      }
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "task store unavailable while answering a status", e);
+      return problem(exchange, 503, "the task store is unavailable",
+          Headers.of("Retry-After", "1"));
+    }
     if (pool.isEmpty()) {
-      boolean expired = pools.values().stream()
-          .anyMatch(p -> p.findExpired(id).filter(t -> t.visibleTo(owner)).isPresent());
       return expired ? problem(exchange, 410, "the task expired", Headers.empty())
           : problem(exchange, 404, "no such task", Headers.empty());
     }
-    TaskSnapshot task;
     if (method.equals("DELETE")) {
-      task = pool.get().cancel(id).orElse(null);
       if (task == null) {
         return problem(exchange, 410, "the task expired", Headers.empty());
       }
       return json(exchange, 200, task, Headers.empty());
     }
-    task = pool.get().find(id).orElse(null);
     if (task == null) {
       return problem(exchange, 410, "the task expired", Headers.empty());
     }
