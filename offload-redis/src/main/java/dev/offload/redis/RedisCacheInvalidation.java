@@ -7,6 +7,7 @@ import dev.offload.core.cache.EdgeCache;
 import dev.offload.core.cache.Purge;
 import dev.offload.core.internal.Settings;
 import dev.offload.core.internal.ThrottledLog;
+import dev.offload.redis.internal.RedisMeters;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.ScriptOutputType;
@@ -53,7 +54,7 @@ import java.util.concurrent.TimeUnit;
  *       and published when Redis is back.</li>
  * </ul>
  * Metrics: {@code offload.redis.invalidations} (tag {@code event}: {@code published}, {@code
- * received}, {@code resync}) and {@code offload.redis.commands{operation=publish_purge}}.
+ * received}, {@code resync}) and {@code offload.redis.commands{operation=cache.publish}}.
  *
  * <p>Thread-safe. One per edge cache; {@link #close} unsubscribes and closes its connections.
  */
@@ -78,7 +79,7 @@ public final class RedisCacheInvalidation implements AutoCloseable {
   private final Duration commandTimeout;
   private final StatefulRedisConnection<String, String> commands;
   private final StatefulRedisPubSubConnection<String, String> subscription;
-  private final RedisMetrics metrics;
+  private final MeterRegistry registry;
   private final ThrottledLog log;
   private final Counter published;
   private final Counter received;
@@ -103,7 +104,7 @@ public final class RedisCacheInvalidation implements AutoCloseable {
     this.instance = HexFormat.of().formatHex(id);
     this.maxPending = b.maxPending;
     this.commandTimeout = b.commandTimeout;
-    this.metrics = new RedisMetrics(b.registry);
+    this.registry = b.registry;
     this.log = new ThrottledLog(LOG, Ticker.systemTicker(), ThrottledLog.DEFAULT_INTERVAL);
     this.published = counter(b.registry, "published");
     this.received = counter(b.registry, "received");
@@ -230,7 +231,6 @@ public final class RedisCacheInvalidation implements AutoCloseable {
   }
 
   private void send(Purge purge) {
-    long started = System.nanoTime();
     RedisFuture<Long> command = commands.async().eval(PUBLISH, ScriptOutputType.INTEGER,
         new String[] {versionKey}, channel, instance + ' ' + encode(purge));
     CompletableFuture<Long> sent = command.toCompletableFuture()
@@ -245,10 +245,10 @@ public final class RedisCacheInvalidation implements AutoCloseable {
     }
     sent.whenComplete((version, failure) -> {
       if (failure == null) {
-        metrics.command("publish_purge", "ok", started);
+        RedisMeters.command(registry, "cache.publish", "success");
         count(published);
       } else {
-        metrics.command("publish_purge", "error", started);
+        RedisMeters.command(registry, "cache.publish", RedisMeters.outcome(failure));
         log.log(System.Logger.Level.WARNING, "publish", "Redis did not take a purge; kept to"
             + " publish when it is back", failure);
         synchronized (lock) {

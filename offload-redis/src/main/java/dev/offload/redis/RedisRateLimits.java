@@ -11,6 +11,7 @@ import dev.offload.core.guard.RateLimitBuckets.Probe;
 import dev.offload.core.guard.RateLimitPolicy;
 import dev.offload.core.internal.Settings;
 import dev.offload.core.internal.ThrottledLog;
+import dev.offload.redis.internal.RedisMeters;
 import io.github.bucket4j.BucketConfiguration;
 import io.github.bucket4j.ConfigurationBuilder;
 import io.github.bucket4j.ConsumptionProbe;
@@ -128,7 +129,6 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
   private final Fallback fallback;
   private final Duration retryInterval;
   private final MeterRegistry registry;
-  private final RedisMetrics metrics;
   private final Set<CompletableFuture<?>> pending = ConcurrentHashMap.newKeySet();
 
   private RedisRateLimits(Builder b) {
@@ -138,7 +138,6 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
     this.fallback = b.fallback;
     this.retryInterval = b.retryInterval;
     this.registry = b.registry;
-    this.metrics = new RedisMetrics(b.registry);
     this.connection = b.client.connect(ByteArrayCodec.INSTANCE);
     TimeMeter wallClock = new TimeMeter() {
       @Override
@@ -316,7 +315,6 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
     }
 
     private CompletableFuture<Probe> consume(KeyState state, long cost) {
-      long started = System.nanoTime();
       state.inFlight.incrementAndGet();
       CompletableFuture<Probe> probe;
       if (policies.length == 1) {
@@ -337,10 +335,10 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
       return probe.whenComplete((p, failure) -> {
         state.inFlight.decrementAndGet();
         if (failure != null) {
-          metrics.command("rate_limit", "error", started);
+          RedisMeters.command(registry, "ratelimit.consume", RedisMeters.outcome(failure));
           markAway(failure);
         } else {
-          metrics.command("rate_limit", "ok", started);
+          RedisMeters.command(registry, "ratelimit.consume", "success");
           state.remember(p, clock.read(), cost);
         }
       });

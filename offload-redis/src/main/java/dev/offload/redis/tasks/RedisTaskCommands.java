@@ -3,7 +3,7 @@ package dev.offload.redis.tasks;
 import com.google.common.base.Ticker;
 import dev.offload.core.internal.ThrottledLog;
 import io.lettuce.core.RedisCommandTimeoutException;
-import io.micrometer.core.instrument.Counter;
+import dev.offload.redis.internal.RedisMeters;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.function.Supplier;
 
@@ -15,7 +15,7 @@ import java.util.function.Supplier;
  */
 final class RedisTaskCommands {
   /** The meter counting Redis commands. */
-  static final String METER = "offload.redis.commands";
+  static final String METER = RedisMeters.COMMANDS;
 
   private static final System.Logger LOG = System.getLogger(RedisTaskCommands.class.getName());
 
@@ -59,9 +59,6 @@ final class RedisTaskCommands {
   }
 
   private void count(String operation, String outcome) {
-    if (registry != null) {
-      Counter.builder(METER).description("Redis commands sent by offload, by outcome")
-          .tag("operation", operation).tag("outcome", outcome).register(registry).increment();
-    }
+    RedisMeters.command(registry, operation, outcome);
   }
 }
