@@ -41,6 +41,8 @@ import dev.offload.http.jdk.JdkServerLimits;
 import dev.offload.http.jdk.OffloadHttpHandler;
 import dev.offload.redis.RedisCacheInvalidation;
 import dev.offload.redis.RedisRateLimits;
+import dev.offload.redis.tasks.RedisTaskQueue;
+import dev.offload.redis.tasks.RedisTaskStore;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -159,13 +161,12 @@ public final class DemoGateway implements AutoCloseable {
       started.add(cdn);
       this.ordersBackend = backend("orders", orders.uri());
       this.replicaBackend = backend("orders-replica", replica.uri());
-      this.thumbnailPool = newThumbnailPool(options.ticker(), registry);
-      this.tasks = TaskEndpoint.builder().pool(thumbnailPool).build();
       this.cache = newEdgeCache(options.ticker(), registry);
       RateLimitBuckets.Factory buckets = RateLimitBuckets.inMemory();
       if (options.redis().isPresent()) {
         this.redis = RedisClient.create(options.redis().get().toString());
         redisParts.add(redis::shutdown);
+        started.add(redis::shutdown);
         // exact: this gateway's threads may block, and a loopback round-trip (about 0.1 ms) is
         // nothing next to a forward; on an event loop, keep the default batched mode
         RedisRateLimits shared = RedisRateLimits.builder(redis)
@@ -176,10 +177,12 @@ public final class DemoGateway implements AutoCloseable {
         buckets = shared;
         redisParts.add(RedisCacheInvalidation.builder(redis, cache).meterRegistry(registry)
             .start());
-        started.addAll(redisParts);
+        started.addAll(redisParts.subList(1, redisParts.size()));
       } else {
         this.redis = null;
       }
+      this.thumbnailPool = newThumbnailPool(options.ticker(), registry, redis);
+      this.tasks = TaskEndpoint.builder().pool(thumbnailPool).build();
       this.router = options.offloading()
           ? offloadingRouter(options.ticker(), registry, ordersBackend, replicaBackend, cdn.uri(),
               fingerprinted, thumbnailPool, tasks.statusRoute(), cache, buckets)
@@ -233,7 +236,7 @@ public final class DemoGateway implements AutoCloseable {
     Backend replica = backend("orders-replica",
         URI.create("http://127.0.0.1:" + ports.replica()));
     Map<String, byte[]> assets = Map.of("/assets/app.css", resource("assets/app.css"));
-    TaskPool thumbnails = newThumbnailPool(ticker, registry);
+    TaskPool thumbnails = newThumbnailPool(ticker, registry, null);
     return offloadingRouter(ticker, registry, orders, replica,
         URI.create("http://127.0.0.1:" + ports.cdn()), fingerprints(assets), thumbnails,
         TaskEndpoint.builder().pool(thumbnails).build().statusRoute(),
@@ -270,10 +273,20 @@ public final class DemoGateway implements AutoCloseable {
    *
    * @param ticker the router's clock
    * @param registry where the pool's metrics go
+   * @param redis with {@code --redis}, where the tasks are kept and queued; else null (memory)
    * @return a new pool
    */
-  private static TaskPool newThumbnailPool(Ticker ticker, MeterRegistry registry) {
-    return TaskPool.builder("thumbnails")
+  private static TaskPool newThumbnailPool(Ticker ticker, MeterRegistry registry,
+      RedisClient redis) {
+    TaskPool.Builder pool = TaskPool.builder("thumbnails");
+    if (redis != null) { // durable: accepted tasks in a Redis Stream any demo instance can run
+      pool.store(RedisTaskStore.builder(redis).meterRegistry(registry).build())
+          .queue(RedisTaskQueue.builder(redis, "thumbnails")
+              .reclaimAfter(Duration.ofSeconds(30))
+              .meterRegistry(registry)
+              .build());
+    }
+    return pool
         .workers(2)
         .queueCapacity(32)
         .validator(request -> Thumbnails.isImage(request.body()) ? Optional.empty()

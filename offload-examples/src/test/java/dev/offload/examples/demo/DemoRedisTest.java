@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.offload.redis.RedisServer;
+import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,6 +105,33 @@ class DemoRedisTest {
       }
     }
     throw new AssertionError("the purge did not reach the other instance in 10 s");
+  }
+
+  @Test
+  void aThumbnailAcceptedByOneInstanceIsAnsweredByTheOther() throws Exception {
+    byte[] png = DemoRedisTest.class
+        .getResourceAsStream("/dev/offload/examples/demo/static/logo.png").readAllBytes();
+    HttpResponse<String> accepted = send(request(a, "/api/thumbnails")
+        .header(DemoGateway.API_KEY_HEADER, DemoGateway.API_KEY)
+        .header("Content-Type", "image/png")
+        .POST(HttpRequest.BodyPublishers.ofByteArray(png)));
+    assertThat(accepted.statusCode()).isEqualTo(202);
+    String location = accepted.headers().firstValue("Location").orElseThrow();
+    // the task is in Redis: b answers its status (and a worker of either instance runs it)
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    HttpResponse<String> status;
+    do {
+      status = send(request(b, location)
+          .header(DemoGateway.API_KEY_HEADER, DemoGateway.API_KEY));
+      assertThat(status.statusCode()).isIn(200, 303);
+    } while (status.statusCode() == 200 && System.nanoTime() < deadline);
+    assertThat(status.statusCode()).as("finished within 30 s").isEqualTo(303);
+    HttpResponse<byte[]> result = client.send(
+        request(b, status.headers().firstValue("Location").orElseThrow())
+            .header(DemoGateway.API_KEY_HEADER, DemoGateway.API_KEY).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(result.statusCode()).isEqualTo(200);
+    assertThat(ImageIO.read(new ByteArrayInputStream(result.body())).getWidth()).isEqualTo(320);
   }
 
   @Test
