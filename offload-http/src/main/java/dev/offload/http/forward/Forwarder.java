@@ -295,6 +295,18 @@ public final class Forwarder implements AutoCloseable {
     return trustedProxies;
   }
 
+  RetryPolicy retryPolicy() { // for ForwardRules
+    return retryPolicy;
+  }
+
+  ResponseObserver responseObserver() { // for ForwardRules
+    return observer;
+  }
+
+  ForwardMetrics metrics() { // for ForwardRules; null without a registry
+    return metrics;
+  }
+
   /**
    * Forwards {@code request} to the instance {@code forward} names and relays the response to
    * {@code exchange}; completes {@code forward.handle()} exactly once. Never throws for an I/O
@@ -401,22 +413,15 @@ public final class Forwarder implements AutoCloseable {
       return problem(exchange, 503, "closed", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
           "the gateway is shutting down", true);
     }
+    ForwardOutcome refused =
+        ForwardRules.answeredBeforeForwarding(request, exchange, maxRequestBodyBytes);
+    if (refused != null) {
+      return refused;
+    }
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
-    if (declared > maxRequestBodyBytes) {
-      return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
-          FailureKind.REJECTED_LOCALLY,
-          "request body is larger than " + maxRequestBodyBytes + " bytes", true);
-    }
     boolean hasBody = chunked || declared > 0;
     String method = request.method();
-    if (hasBody && (method.equals("GET") || method.equals("HEAD"))) {
-      return problem(exchange, 400, "bad_request", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
-          "a " + method + " request with a body is not forwarded", true);
-    }
-    if (MaxForwards.of(method, request.headers()) == 0) {
-      return answerOptionsHere(request, exchange);
-    }
     OutgoingRequest outgoing;
     try {
       outgoing = outgoing(forward, request, exchange.remoteAddress().getAddress(),
@@ -472,11 +477,7 @@ public final class Forwarder implements AutoCloseable {
         return answered.status() < 0 ? ForwardOutcome.clientGone(-1, 0) : answered;
       }
       FailureKind kind = FailureClassifier.classify(e);
-      String tag = switch (kind) {
-        case CONNECT_TIMEOUT, READ_TIMEOUT -> "timeout";
-        case CONNECT_REFUSED -> "connect_error";
-        default -> "bad_response";
-      };
+      String tag = ForwardRules.failureTag(kind);
       failures.log(System.Logger.Level.WARNING,
           backend.name() + " " + forward.instance() + " " + kind,
           "backend '" + backend.name() + "' instance " + forward.instance() + " failed ("
@@ -486,14 +487,7 @@ public final class Forwarder implements AutoCloseable {
       if (stale != null) {
         return stale;
       }
-      return switch (kind) {
-        case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
-            kind, "the backend did not answer in time", false);
-        case CONNECT_REFUSED -> problem(exchange, 502, "connect_error", Outcome.FAILURE, kind,
-            "the backend is unreachable", false);
-        default -> problem(exchange, 502, "bad_response", Outcome.FAILURE, kind,
-            "the backend sent no valid response", false);
-      };
+      return ForwardRules.backendFailed(exchange, kind);
     }
     try (response) {
       return relayResponse(outgoing, request, exchange, response,
@@ -773,38 +767,9 @@ public final class Forwarder implements AutoCloseable {
     }
   }
 
-  /**
-   * Answers an {@code OPTIONS} with {@code Max-Forwards: 0} as its final recipient (RFC 9110
-   * section 7.6.2): 200 with {@code Allow}, no body; the backend is not contacted. A body the
-   * request announced is left unread, so the connection is closed after the answer.
-   */
-  private static ForwardOutcome answerOptionsHere(OffloadRequest request,
-      ServerExchange exchange) {
-    boolean unreadBody = request.contentLength().orElse(0L) > 0
-        || request.headers().contains("Transfer-Encoding");
-    Headers headers = unreadBody
-        ? Headers.of("Allow", MaxForwards.ALLOWED_METHODS, "Connection", "close")
-        : Headers.of("Allow", MaxForwards.ALLOWED_METHODS);
-    try {
-      exchange.startResponse(200, headers, 0);
-      exchange.responseBody().close();
-      return ForwardOutcome.of("answered_here", Outcome.DROPPED, FailureKind.NONE, 200);
-    } catch (IOException e) {
-      exchange.abort();
-      return ForwardOutcome.clientGone(-1, 0);
-    }
-  }
-
   private static ForwardOutcome problem(ServerExchange exchange, int status, String tag,
       Outcome outcome, FailureKind kind, String detail, boolean close) {
-    try {
-      Problem.send(exchange, status, detail,
-          close ? Headers.of("Connection", "close") : Headers.empty());
-      return ForwardOutcome.of(tag, outcome, kind, status);
-    } catch (IOException e) {
-      exchange.abort();
-      return ForwardOutcome.of(tag, outcome, kind, -1);
-    }
+    return ForwardRules.problem(exchange, status, tag, outcome, kind, detail, close);
   }
 
   /** Builds a {@link Forwarder}. Not thread-safe. */
