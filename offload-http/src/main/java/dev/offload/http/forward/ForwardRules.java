@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import com.google.common.base.Ticker;
 import dev.offload.core.Backend;
 import dev.offload.core.BodySink;
+import dev.offload.core.CachedResponse;
 import dev.offload.core.DecisionHandle;
 import dev.offload.core.FailureKind;
 import dev.offload.core.Headers;
@@ -13,9 +14,13 @@ import dev.offload.core.Outcome;
 import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.ServerExchange;
 import dev.offload.http.internal.ContainedSink;
+import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.MaxForwards;
 import dev.offload.http.internal.Problem;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -38,6 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ForwardRules {
   private static final System.Logger LOG = System.getLogger(ForwardRules.class.getName());
+  private static final int BUFFER_SIZE = 16 * 1024;
 
   private final Forwarder forwarder;
   private final ForwardMetrics metrics;
@@ -220,6 +226,74 @@ public final class ForwardRules {
       exchange.abort();
       return ForwardOutcome.of(tag, outcome, kind, -1);
     }
+  }
+
+  /**
+   * Answers with the response the decision's fill offers instead of the origin's failure (a stale
+   * stored response under {@code stale-if-error}); returns null when it offers none. The outcome
+   * still names the backend's failure, so its load and health see it.
+   *
+   * @param exchange where to answer
+   * @param request the client's request
+   * @param fill the decision's fill
+   * @param originStatus the origin's status, {@code Completion.NO_STATUS} when it sent none
+   * @param tag the {@code outcome} tag
+   * @param kind the origin's failure
+   * @param extra the fields the decision adds
+   * @return how the answer ended, or null when the fill offers nothing
+   */
+  public static ForwardOutcome answerWithFallback(ServerExchange exchange,
+      OffloadRequest request, GuardedFill fill, int originStatus, String tag, FailureKind kind,
+      Headers extra) {
+    Optional<CachedResponse> fallback = fill.fallback(originStatus);
+    if (fallback.isEmpty()) {
+      return null;
+    }
+    return answerWith(exchange, request, fallback.get(), extra, tag, Outcome.FAILURE, kind);
+  }
+
+  /**
+   * Answers with a response from memory (a fill's), the decision's extra fields added (the
+   * response's own win).
+   *
+   * @param exchange where to answer
+   * @param request the client's request
+   * @param answer the response
+   * @param extra the fields the decision adds
+   * @param tag the {@code outcome} tag
+   * @param outcome the handle's outcome
+   * @param kind the failure
+   * @return how the answer ended
+   */
+  public static ForwardOutcome answerWith(ServerExchange exchange, OffloadRequest request,
+      CachedResponse answer, Headers extra, String tag, Outcome outcome, FailureKind kind) {
+    Headers.Builder headers = answer.headers().toBuilder();
+    for (int i = 0; i < extra.size(); i++) {
+      if (!answer.headers().contains(extra.name(i))) { // the fallback's own fields win
+        headers.add(extra.name(i), extra.value(i));
+      }
+    }
+    boolean noBody = answer.status() == 204 || answer.status() == 304;
+    long written = 0;
+    try {
+      exchange.startResponse(answer.status(), headers.build(), noBody ? -1 : answer.bodyLength());
+      try (OutputStream out = exchange.responseBody()) {
+        if (!noBody && !request.method().equals("HEAD")) {
+          ByteBuffer body = answer.body();
+          byte[] chunk = new byte[Math.min(Math.max(body.remaining(), 1), BUFFER_SIZE)];
+          while (body.hasRemaining()) {
+            int n = Math.min(chunk.length, body.remaining());
+            body.get(chunk, 0, n);
+            out.write(chunk, 0, n);
+            written += n;
+          }
+        }
+      }
+    } catch (IOException e) {
+      exchange.abort();
+      return ForwardOutcome.clientGone(answer.status(), written);
+    }
+    return new ForwardOutcome(tag, outcome, kind, answer.status(), written);
   }
 
   /**

@@ -482,7 +482,7 @@ public final class Forwarder implements AutoCloseable {
           backend.name() + " " + forward.instance() + " " + kind,
           "backend '" + backend.name() + "' instance " + forward.instance() + " failed ("
               + kind + ") for " + method + " " + outgoing.encodedPath(), e);
-      ForwardOutcome stale = answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
+      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
           tag, kind, forward.handle().responseHeaders());
       if (stale != null) {
         return stale;
@@ -562,12 +562,12 @@ public final class Forwarder implements AutoCloseable {
       Optional<CachedResponse> revalidated =
           fill.notModified(ProxyHeaders.response(response.headers()));
       if (revalidated.isPresent()) {
-        return answerWith(exchange, request, revalidated.get(), extra, "success",
+        return ForwardRules.answerWith(exchange, request, revalidated.get(), extra, "success",
             Outcome.SUCCESS, FailureKind.NONE);
       }
     }
     if (status >= 500) {
-      ForwardOutcome stale = answerWithFallback(exchange, request, fill, status, "server_error",
+      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill, status, "server_error",
           FailureKind.SERVER_ERROR, extra);
       if (stale != null) {
         return stale; // the 5xx body is left unread; closing the response drops its connection
@@ -653,53 +653,6 @@ public final class Forwarder implements AutoCloseable {
         return ForwardOutcome.clientGone(status, relayed);
       }
     }
-  }
-
-  /**
-   * Answers with the response the decision's fill offers instead of the origin's failure (a stale
-   * stored response under {@code stale-if-error}); returns null when it offers none. The outcome
-   * still names the backend's failure, so its load and health see it.
-   */
-  private static ForwardOutcome answerWithFallback(ServerExchange exchange,
-      OffloadRequest request, GuardedFill fill, int originStatus, String tag, FailureKind kind,
-      Headers extra) {
-    Optional<CachedResponse> fallback = fill.fallback(originStatus);
-    if (fallback.isEmpty()) {
-      return null;
-    }
-    return answerWith(exchange, request, fallback.get(), extra, tag, Outcome.FAILURE, kind);
-  }
-
-  /** Answers with a response from memory (a fill's), the decision's extra fields added. */
-  private static ForwardOutcome answerWith(ServerExchange exchange, OffloadRequest request,
-      CachedResponse answer, Headers extra, String tag, Outcome outcome, FailureKind kind) {
-    Headers.Builder headers = answer.headers().toBuilder();
-    for (int i = 0; i < extra.size(); i++) {
-      if (!answer.headers().contains(extra.name(i))) { // the fallback's own fields win
-        headers.add(extra.name(i), extra.value(i));
-      }
-    }
-    boolean noBody = answer.status() == 204 || answer.status() == 304;
-    long written = 0;
-    try {
-      exchange.startResponse(answer.status(), headers.build(), noBody ? -1 : answer.bodyLength());
-      try (OutputStream out = exchange.responseBody()) {
-        if (!noBody && !request.method().equals("HEAD")) {
-          ByteBuffer body = answer.body();
-          byte[] chunk = new byte[Math.min(Math.max(body.remaining(), 1), BUFFER_SIZE)];
-          while (body.hasRemaining()) {
-            int n = Math.min(chunk.length, body.remaining());
-            body.get(chunk, 0, n);
-            out.write(chunk, 0, n);
-            written += n;
-          }
-        }
-      }
-    } catch (IOException e) {
-      exchange.abort();
-      return ForwardOutcome.clientGone(answer.status(), written);
-    }
-    return new ForwardOutcome(tag, outcome, kind, answer.status(), written);
   }
 
   /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */
