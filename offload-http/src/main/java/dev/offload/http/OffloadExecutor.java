@@ -153,6 +153,17 @@ public final class OffloadExecutor implements AutoCloseable {
   }
 
   /**
+   * Returns the forwarder this executor forwards with, built from {@link Builder#forwarding}'s
+   * settings; another adapter's forwarder (offload-netty's non-blocking one) takes its rules
+   * from it.
+   *
+   * @return the forwarder
+   */
+  public Forwarder forwarder() {
+    return forwarder;
+  }
+
+  /**
    * Releases what forwarding holds: closes the forwarder's idle backend connections and stops
    * its threads, so that a JVM (or {@code mvn exec:java}) can exit at once. Call it after the
    * server in front has stopped; a request forwarded after it gets 503. Idempotent. An OkHttp

@@ -1,0 +1,160 @@
+package dev.offload.netty.internal;
+
+import com.google.common.base.Ticker;
+import dev.offload.core.Decision;
+import dev.offload.core.OffloadRequest;
+import dev.offload.core.internal.ThrottledLog;
+import dev.offload.http.forward.ForwardRules;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.EventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import java.net.URI;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * The state of one non-blocking forwarder: a {@link BackendPool} per event loop, the targets of
+ * the instances it has seen, and its settings. Thread-safe; each pool is used on its own loop.
+ */
+public final class BackendPools {
+  private static final System.Logger LOG = System.getLogger("dev.offload.netty.NettyForwarder");
+
+  private final ForwardRules rules;
+  private final Ticker ticker;
+  private final int maxIdlePerInstance;
+  private final long idleTimeoutNanos;
+  private final ThrottledLog failures;
+  private final ConcurrentMap<EventLoop, BackendPool> byLoop = new ConcurrentHashMap<>();
+  private final ConcurrentMap<URI, Optional<BackendTarget>> targets = new ConcurrentHashMap<>();
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /**
+   * Creates the pools.
+   *
+   * @param rules the forwarding rules (limits, retry policy, observer, metrics)
+   * @param ticker the router's clock: idle ages and the call deadline
+   * @param maxIdlePerInstance idle connections kept per event loop and instance
+   * @param idleTimeoutNanos how long an idle connection is kept
+   */
+  public BackendPools(ForwardRules rules, Ticker ticker, int maxIdlePerInstance,
+      long idleTimeoutNanos) {
+    this.rules = rules;
+    this.ticker = ticker;
+    this.maxIdlePerInstance = maxIdlePerInstance;
+    this.idleTimeoutNanos = idleTimeoutNanos;
+    this.failures = new ThrottledLog(LOG, ticker, ThrottledLog.DEFAULT_INTERVAL);
+  }
+
+  /**
+   * Returns whether {@code forward} can be relayed without blocking on {@code channel}'s loop:
+   * an epoll or NIO socket channel, a plain-HTTP instance addressed by IP literal or {@code
+   * localhost}, and the forwarder open.
+   *
+   * @param channel the client's channel
+   * @param forward the forward
+   * @return whether to relay it here
+   */
+  public boolean canRelay(Channel channel, Decision.Forward forward) {
+    return !closed.get()
+        && (channel instanceof EpollSocketChannel || channel instanceof NioSocketChannel)
+        && target(forward.instance()) != null;
+  }
+
+  /**
+   * Starts relaying {@code forward} for the exchange on {@code client}'s channel (event loop).
+   *
+   * @param client the offload handler's context on the client's channel
+   * @param exchange the exchange
+   * @param request the request as the router saw it
+   * @param forward the forward
+   * @return the relay, which takes the request body and the client's events from now on
+   */
+  public BackendRelay start(ChannelHandlerContext client, NettyExchange exchange,
+      OffloadRequest request, Decision.Forward forward) {
+    BackendRelay relay = new BackendRelay(this, poolFor(client.channel()), client, exchange,
+        request, forward);
+    relay.start();
+    return relay;
+  }
+
+  BackendTarget target(URI instance) {
+    Optional<BackendTarget> target = targets.get(instance);
+    if (target == null) {
+      target = targets.computeIfAbsent(instance, i -> Optional.ofNullable(BackendTarget.of(i)));
+    }
+    return target.orElse(null);
+  }
+
+  private BackendPool poolFor(Channel channel) {
+    EventLoop loop = channel.eventLoop();
+    BackendPool pool = byLoop.get(loop);
+    if (pool == null) {
+      pool = byLoop.computeIfAbsent(loop,
+          l -> new BackendPool(l, this, channel instanceof EpollSocketChannel));
+    }
+    return pool;
+  }
+
+  /**
+   * Returns the idle connections kept on {@code loop}, 0 when it has no pool.
+   *
+   * @param loop the event loop
+   * @return the count
+   * @throws InterruptedException if interrupted while asking the loop
+   */
+  public int idleConnections(EventLoop loop) throws InterruptedException {
+    BackendPool pool = byLoop.get(loop);
+    if (pool == null) {
+      return 0;
+    }
+    int[] count = new int[1];
+    CountDownLatch asked = new CountDownLatch(1);
+    loop.execute(() -> {
+      count[0] = pool.idleCount();
+      asked.countDown();
+    });
+    asked.await(10, TimeUnit.SECONDS);
+    return count[0];
+  }
+
+  /** Closes the idle connections; relays under way finish, later forwards are not relayed. */
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      byLoop.forEach((loop, pool) -> {
+        if (!loop.isShuttingDown()) {
+          loop.execute(pool::closeIdle);
+        }
+      });
+    }
+  }
+
+  boolean closed() {
+    return closed.get();
+  }
+
+  ForwardRules rules() {
+    return rules;
+  }
+
+  Ticker ticker() {
+    return ticker;
+  }
+
+  int maxIdlePerInstance() {
+    return maxIdlePerInstance;
+  }
+
+  long idleTimeoutNanos() {
+    return idleTimeoutNanos;
+  }
+
+  ThrottledLog failures() {
+    return failures;
+  }
+}
