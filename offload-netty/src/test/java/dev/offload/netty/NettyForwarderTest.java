@@ -288,6 +288,29 @@ class NettyForwarderTest {
   }
 
   @Test
+  void answers408AndClosesWhenTheRequestBodyStalls() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    try (RawBackend backend = new RawBackend((s, i) -> {
+      release.await(Raw.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    })) {
+      OffloadServer server = gateway(Backend.of("orders", backend.uri()),
+          f -> f.requestBodyIdleTimeout(Duration.ofMillis(300)), 1);
+      try (Raw client = new Raw(server.port())) {
+        Raw.Response r = client.send("PUT / HTTP/1.1\r\nHost: shop\r\nContent-Length: 10\r\n"
+            + "\r\nabc").read();
+        assertThat(r.status()).isEqualTo(408);
+        assertThat(r.header("Connection")).isEqualTo("close");
+        assertThat(client.closedByServer()).isTrue();
+      }
+      release.countDown();
+      Completion c = completion();
+      assertThat(c.outcome()).isEqualTo(Outcome.DROPPED);
+      assertThat(c.failure()).isEqualTo(FailureKind.REJECTED_LOCALLY);
+      assertThat(c.status()).isEqualTo(408);
+    }
+  }
+
+  @Test
   void answers502WithoutBackendNamesWhenTheConnectionIsRefused() throws Exception {
     int port;
     try (ServerSocket closed = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -86,7 +86,10 @@ public final class BackendRelay {
   private BodySink sink = BodySink.NONE;
   private boolean serverError;
   private ScheduledFuture<?> attemptTimer;
+  /** Whichever side this relay waits on: the backend's answer or room, or the client's body. */
   private ScheduledFuture<?> readTimer;
+  /** The client's whole request body: {@code requestBodyTimeout} from its first read. */
+  private ScheduledFuture<?> bodyTimer;
   private boolean finished;
   /** How the answer from memory ended, once the backend's 304 was answered from the cache. */
   private ForwardOutcome answeredFromMemory;
@@ -194,12 +197,40 @@ public final class BackendRelay {
     if (requestDone || finished) {
       return;
     }
+    cancel(readTimer);
     if (conn != null && conn.channel.isWritable()) {
       wantClientRead = false;
+      if (bodyTimer == null) {
+        bodyTimer = client.executor().schedule(this::clientTimedOut,
+            pools.rules().forwarder().requestBodyTimeout().toNanos(), TimeUnit.NANOSECONDS);
+      }
+      readTimer = client.executor().schedule(this::clientTimedOut,
+          pools.rules().forwarder().requestBodyIdleTimeout().toNanos(), TimeUnit.NANOSECONDS);
       client.read();
     } else {
-      wantClientRead = true;
+      wantClientRead = true; // the backend takes no more: as OkHttp's write timeout
+      readTimer = client.executor().schedule(this::attemptTimedOut,
+          backend.readTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
+  }
+
+  /** The client's body stalled past a deadline: 408 and close, as the OkHttp forwarder. */
+  private void clientTimedOut() {
+    if (finished || requestDone) {
+      return;
+    }
+    closeBackend();
+    if (responseStarted) {
+      sink.abort();
+      exchange.abort();
+      finish(new ForwardOutcome("client_timeout", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
+          status, relayed));
+      return;
+    }
+    ForwardOutcome answered = ForwardRules.problem(exchange, 408, "client_timeout",
+        Outcome.DROPPED, FailureKind.REJECTED_LOCALLY, "the request body did not arrive in time",
+        true);
+    finish(answered);
   }
 
   private void requestBodyFailed() {
@@ -359,6 +390,8 @@ public final class BackendRelay {
 
   private void requestSent() {
     requestSent = true;
+    cancel(bodyTimer);
+    bodyTimer = null;
     armReadTimer();
   }
 
@@ -664,6 +697,7 @@ public final class BackendRelay {
     finished = true;
     cancel(attemptTimer);
     cancel(readTimer);
+    cancel(bodyTimer);
     HttpContent q;
     while ((q = queued.poll()) != null) {
       q.release();
