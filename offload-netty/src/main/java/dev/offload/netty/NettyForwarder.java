@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.offload.core.Decision;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.internal.Settings;
+import dev.offload.http.Compression;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.forward.ForwardRules;
 import dev.offload.http.forward.Forwarder;
@@ -51,7 +52,9 @@ import java.time.Duration;
  * <p>What it does not relay, the executor's OkHttp forwarder does on the blocking executor:
  * instances over {@code https}, instances named by a host name (resolving it could block the
  * loop; use an IP literal or {@code localhost}), channels that are neither epoll nor NIO sockets,
- * and forwards that wait for a coalesced response. Thread-safe.
+ * forwards that wait for a coalesced response, every forward when the executor compresses
+ * answers ({@code OffloadExecutor.Builder.compression}), and every forward once the executor is
+ * closed (its forwarder answers 503). Thread-safe.
  */
 public final class NettyForwarder implements AutoCloseable {
   /** Default idle connections kept per event loop and backend instance. */
@@ -64,11 +67,14 @@ public final class NettyForwarder implements AutoCloseable {
       Duration.ofSeconds(Forwarder.DEFAULT_KEEP_ALIVE_SECONDS);
 
   private final BackendPools pools;
+  private final ForwardRules rules;
+  private final boolean compressing;
 
   private NettyForwarder(Builder b) {
+    this.rules = ForwardRules.of(b.executor.forwarder(), b.executor.router().ticker());
+    this.compressing = b.executor.compression() != Compression.off();
     this.pools = new BackendPools(
-        ForwardRules.of(b.executor.forwarder(), b.executor.router().ticker()),
-        b.executor.router().ticker(), b.maxIdlePerInstance, b.idleTimeout.toNanos());
+        rules, b.executor.router().ticker(), b.maxIdlePerInstance, b.idleTimeout.toNanos());
   }
 
   /**
@@ -93,7 +99,8 @@ public final class NettyForwarder implements AutoCloseable {
 
   /** Whether {@code forward} is relayed here on {@code channel}'s loop (else: OkHttp). */
   boolean canRelay(Channel channel, Decision.Forward forward) {
-    return forward.handle().pendingResponse().isEmpty() && pools.canRelay(channel, forward);
+    return !compressing && !rules.forwarderClosed()
+        && forward.handle().pendingResponse().isEmpty() && pools.canRelay(channel, forward);
   }
 
   /** Starts relaying on the client's loop. */

@@ -87,6 +87,15 @@ public final class ForwardRules {
   }
 
   /**
+   * Returns whether the forwarder was closed: it answers forwards 503 from then on.
+   *
+   * @return whether {@link Forwarder#close()} was called
+   */
+  public boolean forwarderClosed() {
+    return forwarder.closed();
+  }
+
+  /**
    * Starts tracking one forward: counts it in {@value Forwarder#ACTIVE_METER} until it ends.
    *
    * @param backend the backend forwarded to

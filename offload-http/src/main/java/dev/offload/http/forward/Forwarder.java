@@ -307,6 +307,10 @@ public final class Forwarder implements AutoCloseable {
     return metrics;
   }
 
+  boolean closed() { // for ForwardRules
+    return closed.get();
+  }
+
   /**
    * Forwards {@code request} to the instance {@code forward} names and relays the response to
    * {@code exchange}; completes {@code forward.handle()} exactly once. Never throws for an I/O

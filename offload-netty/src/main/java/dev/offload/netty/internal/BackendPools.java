@@ -5,6 +5,7 @@ import dev.offload.core.Decision;
 import dev.offload.core.OffloadRequest;
 import dev.offload.core.internal.ThrottledLog;
 import dev.offload.http.forward.ForwardRules;
+import dev.offload.http.forward.Forwarder;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.EventLoop;
@@ -23,7 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * the instances it has seen, and its settings. Thread-safe; each pool is used on its own loop.
  */
 public final class BackendPools {
-  private static final System.Logger LOG = System.getLogger("dev.offload.netty.NettyForwarder");
+  /** The OkHttp forwarder's logger: one place to configure backend failure logging. */
+  private static final System.Logger LOG = System.getLogger(Forwarder.class.getName());
 
   private final ForwardRules rules;
   private final Ticker ticker;
