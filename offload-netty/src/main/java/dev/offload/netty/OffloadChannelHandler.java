@@ -205,16 +205,23 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
       NettyExchange exchange = new NettyExchange(ctx.channel(), request);
       current = exchange;
       inBody = true;
-      ctx.channel().config().setAutoRead(false);
       exchange.done().whenComplete((v, e) -> ctx.executor().execute(() -> finished(exchange)));
       OffloadExecutor.Decided decided = executor.decide(exchange); // no I/O but a refusal
       if (decided == null) {
+        ctx.channel().config().setAutoRead(false);
         ReferenceCountUtil.release(msg);
         return; // answered: refused with Connection: close
       }
-      if (forwarder != null && decided.decision() instanceof Decision.Forward forward
-          && forwarder.canRelay(ctx.channel(), forward)) {
-        relay = forwarder.relay(ctx, exchange, decided.request(), forward); // on the loop
+      boolean relayed = forwarder != null && decided.decision() instanceof Decision.Forward f
+          && forwarder.canRelay(ctx.channel(), f);
+      if (!relayed || hasBody(decided.request())) {
+        // the body is fed as it is taken; a relayed request without one leaves reading on (what
+        // a client sends meanwhile waits in the backlog), which spares two epoll_ctl calls
+        ctx.channel().config().setAutoRead(false);
+      }
+      if (relayed) {
+        relay = forwarder.relay(ctx, exchange, decided.request(),
+            (Decision.Forward) decided.decision()); // on the loop
       } else if (decided.decision() instanceof Decision.PassThrough passThrough
           && passThrough.handle().pendingResponse().isEmpty()) {
         passThroughOnLoop(exchange, passThrough.handle());
@@ -284,6 +291,11 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
       inBody = false;
       exchange.endOfBody();
     }
+  }
+
+  private static boolean hasBody(dev.offload.core.OffloadRequest request) {
+    return request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
   }
 
   /**

@@ -40,8 +40,7 @@ final class BackendPool {
     this.pools = pools;
     this.bootstrap = new Bootstrap().group(loop)
         .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.AUTO_READ, false);
+        .option(ChannelOption.TCP_NODELAY, true);
   }
 
   /** Returns an idle connection to {@code target} that is still open, or null. */
@@ -92,7 +91,7 @@ final class BackendPool {
     c.idleSinceNanos = pools.ticker().read();
     conns.addLast(c);
     idleCount++;
-    c.channel.read(); // notice a close, or stray bytes, while it is idle
+    c.channel.config().setAutoRead(true); // notice a close, or stray bytes, while it is idle
     if (!sweepScheduled) {
       sweepScheduled = true;
       loop.schedule(this::sweep, pools.idleTimeoutNanos(), TimeUnit.NANOSECONDS);

@@ -49,7 +49,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * One forward relayed without blocking, on the client's event loop: the request head and body
  * stream to a backend connection of the same loop, the response streams back, each side read
- * only while the other can take more (auto-read is off on both). Applies the {@link
+ * only while the other can take more (the client's body one read at a time while the backend's
+ * channel is writable; the backend's auto-read off while the client's is not). Applies the {@link
  * ForwardRules} (and so the OkHttp forwarder's rules) and completes the decision's handle exactly
  * once. Event loop only: every method runs on the client's loop.
  */
@@ -178,7 +179,7 @@ public final class BackendRelay {
   public void clientWritabilityChanged() {
     if (!finished && conn != null && wantBackendRead && client.channel().isWritable()) {
       wantBackendRead = false;
-      conn.channel.read();
+      conn.channel.config().setAutoRead(true);
       armReadTimer();
     }
   }
@@ -330,7 +331,7 @@ public final class BackendRelay {
     } else {
       readClient();
     }
-    c.channel.read(); // an early answer (a 413 from the backend) is relayed as it comes
+    // auto-read stays on: an early answer (a 413 from the backend) is relayed as it comes
   }
 
   private DefaultHttpRequest requestHead() {
@@ -569,10 +570,14 @@ public final class BackendRelay {
       return;
     }
     if (client.channel().isWritable()) {
-      conn.channel.read();
-      armReadTimer();
+      if (requestSent) {
+        armReadTimer();
+      }
     } else {
-      wantBackendRead = true; // the client is slow: stop reading the backend until it drains
+      // the client is slow: stop reading the backend until it drains (auto-read is on
+      // otherwise: no epoll_ctl per read)
+      wantBackendRead = true;
+      conn.channel.config().setAutoRead(false);
       cancel(readTimer);
       readTimer = null;
     }
