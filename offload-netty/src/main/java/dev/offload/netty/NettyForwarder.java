@@ -38,8 +38,9 @@ import java.time.Duration;
  * {@code Host}), the request body limit (413), 502/504 problems without backend names, the retry
  * policy, the response observer, the decision's fill (edge cache, stale-if-error, revalidation),
  * the completion record and the {@code offload.forward.*} meters. Bodies stream both ways and are
- * never aggregated: the client is read only while the backend connection is writable, and the
- * backend only while the client's is, so memory per forward stays at a few socket reads.
+ * never aggregated: the client's body is read one socket read at a time while the backend
+ * connection is writable, and the backend connection stops reading while the client's is not
+ * writable, so memory per forward stays at a few socket reads.
  *
  * <p>Backend connections are pooled per event loop and per instance: HTTP/1.1 keep-alive, at
  * most {@link Builder#maxIdlePerInstance} idle ones each, closed after {@link
