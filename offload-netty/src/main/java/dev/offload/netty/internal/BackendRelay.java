@@ -110,6 +110,29 @@ public final class BackendRelay {
   }
 
   void start() {
+    try {
+      begin();
+    } catch (RuntimeException | Error e) {
+      failed(e);
+    }
+  }
+
+  /**
+   * A bug in the relay: logged, the exchange aborted, the backend connection closed, the handle
+   * completed as an internal error, so that nothing is left holding a slot.
+   */
+  private void failed(Throwable e) {
+    pools.failures().log(System.Logger.Level.ERROR, "relay " + backend.name(),
+        "the Netty relay failed for backend '" + backend.name() + "'", e);
+    sink.abort();
+    closeBackend();
+    if (!exchange.ended()) {
+      exchange.abort();
+    }
+    finish(ForwardOutcome.ERROR);
+  }
+
+  private void begin() {
     ForwardRules rules = pools.rules();
     long max = rules.forwarder().maxRequestBodyBytes();
     ForwardOutcome answered = ForwardRules.answeredBeforeForwarding(request, exchange, max);
@@ -143,6 +166,14 @@ public final class BackendRelay {
    * @param content the piece; the last one is a {@link LastHttpContent}
    */
   public void requestContent(HttpContent content) {
+    try {
+      takeContent(content);
+    } catch (RuntimeException | Error e) {
+      failed(e);
+    }
+  }
+
+  private void takeContent(HttpContent content) {
     if (finished || responseDone || !hasBody) {
       content.release(); // without a body only the empty last piece comes: the head ended it
       return;
@@ -404,6 +435,14 @@ public final class BackendRelay {
   }
 
   void backendRead(Object msg) {
+    try {
+      read(msg);
+    } catch (RuntimeException | Error e) {
+      failed(e);
+    }
+  }
+
+  private void read(Object msg) {
     if (finished) {
       ReferenceCountUtil.release(msg);
       return;
