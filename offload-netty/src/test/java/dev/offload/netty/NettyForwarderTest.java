@@ -125,13 +125,17 @@ class NettyForwarderTest {
       assertThat(r.header("X-Backend")).isEqualTo("yes");
       assertThat(r.header("Set-Cookie")).isEqualTo("a=1, b=2");
       assertThat(r.header("Content-Length")).isEqualTo(String.valueOf(r.body().length()));
+      Completion c = completion();
+      assertThat(c.outcome()).isEqualTo(Outcome.SUCCESS);
+      assertThat(c.status()).isEqualTo(201);
+      assertThat(c.bytes()).isEqualTo("POST /api/orders?x=1&y=%20 hello".length());
+      // the meter is recorded just after the handle completes, on the connection's loop, which
+      // reads the next request only after that: a second exchange orders the check after it
+      assertThat(client.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().status())
+          .isEqualTo(201);
     }
-    Completion c = completion();
-    assertThat(c.outcome()).isEqualTo(Outcome.SUCCESS);
-    assertThat(c.status()).isEqualTo(201);
-    assertThat(c.bytes()).isEqualTo("POST /api/orders?x=1&y=%20 hello".length());
     assertThat(registry.get(Forwarder.REQUESTS_METER).tag("outcome", "success")
-        .tag("status", "201").timer().count()).isEqualTo(1);
+        .tag("status", "201").timer().count()).isGreaterThanOrEqualTo(1);
   }
 
   @Test
