@@ -28,8 +28,8 @@ import java.time.Duration;
  * NettyForwarder forwarder = NettyForwarder.of(offload);
  * // per channel:
  * ch.pipeline().addLast(OffloadServer.newDecoder(), new HttpResponseEncoder(),
- *     new OffloadChannelHandler(offload, blocking, OffloadChannelHandler.DEFAULT_REQUEST_HEAD_TIMEOUT,
- *         forwarder),
+ *     new OffloadChannelHandler(offload, blocking,
+ *         OffloadChannelHandler.DEFAULT_REQUEST_HEAD_TIMEOUT, forwarder),
  *     new MyHostHandler());
  * }</pre>
  *

@@ -61,7 +61,7 @@ class NettyForwarderTest {
     return t;
   }
 
-  /** A gateway that forwards everything to {@code backend}'s first instance, recording completions. */
+  /** A gateway forwarding everything to {@code backend}'s first instance, recording completions. */
   private OffloadServer gateway(Backend backend, Consumer<Forwarder.Builder> forwarding,
       int loops) throws Exception {
     OffloadRouter router = OffloadRouter.builder()

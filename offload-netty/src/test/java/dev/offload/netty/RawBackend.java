@@ -111,15 +111,7 @@ final class RawBackend implements AutoCloseable {
   }
 
   private static String line(InputStream in) throws IOException {
-    StringBuilder sb = new StringBuilder();
-    for (int c = in.read(); c != -1; c = in.read()) {
-      if (c == '\n') {
-        int n = sb.length();
-        return n > 0 && sb.charAt(n - 1) == '\r' ? sb.substring(0, n - 1) : sb.toString();
-      }
-      sb.append((char) c);
-    }
-    return sb.length() == 0 ? null : sb.toString();
+    return Raw.line(in);
   }
 
   @Override

@@ -306,6 +306,42 @@ public final class ForwardRules {
   }
 
   /**
+   * Returns one sink feeding both, or the one that is not {@link BodySink#NONE}: the response
+   * observer's and the decision's fill's.
+   *
+   * @param a a sink
+   * @param b another sink
+   * @return a sink that writes, completes and aborts both
+   */
+  public static BodySink tee(BodySink a, BodySink b) {
+    if (b == BodySink.NONE) {
+      return a;
+    }
+    if (a == BodySink.NONE) {
+      return b;
+    }
+    return new BodySink() {
+      @Override
+      public void write(byte[] bytes, int offset, int length) {
+        a.write(bytes, offset, length);
+        b.write(bytes, offset, length);
+      }
+
+      @Override
+      public void complete() {
+        a.complete();
+        b.complete();
+      }
+
+      @Override
+      public void abort() {
+        a.abort();
+        b.abort();
+      }
+    };
+  }
+
+  /**
    * Answers an {@code OPTIONS} with {@code Max-Forwards: 0} as its final recipient (RFC 9110
    * section 7.6.2): 200 with {@code Allow}, no body; the backend is not contacted. A body the
    * request announced is left unread, so the connection is closed after the answer.

@@ -486,8 +486,8 @@ public final class Forwarder implements AutoCloseable {
           backend.name() + " " + forward.instance() + " " + kind,
           "backend '" + backend.name() + "' instance " + forward.instance() + " failed ("
               + kind + ") for " + method + " " + outgoing.encodedPath(), e);
-      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
-          tag, kind, forward.handle().responseHeaders());
+      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill,
+          Completion.NO_STATUS, tag, kind, forward.handle().responseHeaders());
       if (stale != null) {
         return stale;
       }
@@ -571,8 +571,8 @@ public final class Forwarder implements AutoCloseable {
       }
     }
     if (status >= 500) {
-      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill, status, "server_error",
-          FailureKind.SERVER_ERROR, extra);
+      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill, status,
+          "server_error", FailureKind.SERVER_ERROR, extra);
       if (stale != null) {
         return stale; // the 5xx body is left unread; closing the response drops its connection
       }
@@ -600,7 +600,7 @@ public final class Forwarder implements AutoCloseable {
     Outcome success = serverError ? Outcome.FAILURE : Outcome.SUCCESS;
     FailureKind successKind = serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE;
     String successTag = serverError ? "server_error" : "success";
-    BodySink sink = tee(sink(outgoing, status, headers, noBody ? 0 : length),
+    BodySink sink = ForwardRules.tee(sink(outgoing, status, headers, noBody ? 0 : length),
         // the decision's fill sees the origin's fields, not those the decision added
         fill.onResponse(status, origin, noBody ? 0 : length));
     OutputStream out;
@@ -657,35 +657,6 @@ public final class Forwarder implements AutoCloseable {
         return ForwardOutcome.clientGone(status, relayed);
       }
     }
-  }
-
-  /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */
-  private static BodySink tee(BodySink a, BodySink b) {
-    if (b == BodySink.NONE) {
-      return a;
-    }
-    if (a == BodySink.NONE) {
-      return b;
-    }
-    return new BodySink() {
-      @Override
-      public void write(byte[] bytes, int offset, int length) {
-        a.write(bytes, offset, length);
-        b.write(bytes, offset, length);
-      }
-
-      @Override
-      public void complete() {
-        a.complete();
-        b.complete();
-      }
-
-      @Override
-      public void abort() {
-        a.abort();
-        b.abort();
-      }
-    };
   }
 
   /** The observer's sink for this response; a throwing observer observes nothing. */

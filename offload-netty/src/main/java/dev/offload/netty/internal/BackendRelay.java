@@ -515,11 +515,13 @@ public final class BackendRelay {
     if (status == 204) {
       length = -1;
     } else if (noBody) {
-      length = HttpSyntax.parseContentLength(response.headers().get(HttpHeaderNames.CONTENT_LENGTH));
+      length = HttpSyntax.parseContentLength(
+          response.headers().get(HttpHeaderNames.CONTENT_LENGTH));
     } else if (HttpUtil.isTransferEncodingChunked(response)) {
       length = -1;
     } else {
-      length = HttpSyntax.parseContentLength(response.headers().get(HttpHeaderNames.CONTENT_LENGTH));
+      length = HttpSyntax.parseContentLength(
+          response.headers().get(HttpHeaderNames.CONTENT_LENGTH));
     }
     Headers headers = origin.overriddenBy(extra);
     try {
@@ -533,7 +535,7 @@ public final class BackendRelay {
     responseStarted = true;
     serverError = status >= 500;
     long observed = noBody ? 0 : length;
-    sink = tee(pools.rules().observe(outgoing, status, headers, observed),
+    sink = ForwardRules.tee(pools.rules().observe(outgoing, status, headers, observed),
         fill.onResponse(status, origin, observed));
   }
 
@@ -773,34 +775,5 @@ public final class BackendRelay {
       }
     }
     return b.build();
-  }
-
-  /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */
-  private static BodySink tee(BodySink a, BodySink b) {
-    if (b == BodySink.NONE) {
-      return a;
-    }
-    if (a == BodySink.NONE) {
-      return b;
-    }
-    return new BodySink() {
-      @Override
-      public void write(byte[] bytes, int offset, int length) {
-        a.write(bytes, offset, length);
-        b.write(bytes, offset, length);
-      }
-
-      @Override
-      public void complete() {
-        a.complete();
-        b.complete();
-      }
-
-      @Override
-      public void abort() {
-        a.abort();
-        b.abort();
-      }
-    };
   }
 }
