@@ -480,6 +480,38 @@ class NettyForwarderTest {
   }
 
   @Test
+  void aStalledForwardDoesNotHoldItsEventLoop() throws Exception {
+    CountDownLatch stalled = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    HttpServer backend = jdkBackend(ex -> {
+      if (ex.getRequestURI().getPath().equals("/slow")) {
+        stalled.countDown();
+        try {
+          release.await(Raw.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      ex.sendResponseHeaders(200, 2);
+      try (OutputStream o = ex.getResponseBody()) {
+        o.write("ok".getBytes(UTF_8));
+      }
+    });
+    // one event loop and no worker in the path: the slow forward waits on the loop's selector
+    OffloadServer server = gateway(Backend.of("orders", uri(backend)), f -> { }, 1);
+    try (Raw slow = new Raw(server.port()); Raw fast = new Raw(server.port())) {
+      slow.send("GET /slow HTTP/1.1\r\nHost: shop\r\n\r\n");
+      assertThat(stalled.await(Raw.TIMEOUT_MS, TimeUnit.MILLISECONDS)).isTrue();
+      for (int i = 0; i < 3; i++) {
+        assertThat(fast.send("GET /fast HTTP/1.1\r\nHost: shop\r\n\r\n").read().body())
+            .isEqualTo("ok");
+      }
+      release.countDown();
+      assertThat(slow.read().body()).isEqualTo("ok");
+    }
+  }
+
+  @Test
   void reusesOneBackendConnectionForSequentialRequests() throws Exception {
     Set<Integer> ports = ConcurrentHashMap.newKeySet();
     HttpServer backend = jdkBackend(ex -> {
