@@ -14,7 +14,6 @@ import dev.offload.netty.internal.BackendRelay;
 import dev.offload.netty.internal.NettyExchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.EventLoop;
 import java.time.Duration;
 
 /**
@@ -108,17 +107,6 @@ public final class NettyForwarder implements AutoCloseable {
   BackendRelay relay(ChannelHandlerContext client, NettyExchange exchange,
       OffloadRequest request, Decision.Forward forward) {
     return pools.start(client, exchange, request, forward);
-  }
-
-  /**
-   * Returns the idle backend connections kept on {@code loop} (for tests and diagnostics).
-   *
-   * @param loop an event loop
-   * @return the count, 0 when the loop has forwarded nothing
-   * @throws InterruptedException if interrupted while asking the loop
-   */
-  public int idleConnections(EventLoop loop) throws InterruptedException {
-    return pools.idleConnections(requireNonNull(loop, "loop"));
   }
 
   /**

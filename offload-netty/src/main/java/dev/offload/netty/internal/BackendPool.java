@@ -136,9 +136,4 @@ final class BackendPool {
     }
     idleCount = 0;
   }
-
-  /** The number of idle connections kept, for tests and gauges. */
-  int idleCount() {
-    return idleCount;
-  }
 }

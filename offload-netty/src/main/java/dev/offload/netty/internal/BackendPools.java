@@ -15,8 +15,6 @@ import java.net.URI;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -101,28 +99,6 @@ public final class BackendPools {
           l -> new BackendPool(l, this, channel instanceof EpollSocketChannel));
     }
     return pool;
-  }
-
-  /**
-   * Returns the idle connections kept on {@code loop}, 0 when it has no pool.
-   *
-   * @param loop the event loop
-   * @return the count
-   * @throws InterruptedException if interrupted while asking the loop
-   */
-  public int idleConnections(EventLoop loop) throws InterruptedException {
-    BackendPool pool = byLoop.get(loop);
-    if (pool == null) {
-      return 0;
-    }
-    int[] count = new int[1];
-    CountDownLatch asked = new CountDownLatch(1);
-    loop.execute(() -> {
-      count[0] = pool.idleCount();
-      asked.countDown();
-    });
-    asked.await(10, TimeUnit.SECONDS);
-    return count[0];
   }
 
   /** Closes the idle connections; relays under way finish, later forwards are not relayed. */
