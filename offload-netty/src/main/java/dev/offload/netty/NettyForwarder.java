@@ -15,6 +15,11 @@ import dev.offload.netty.internal.NettyExchange;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Forwards without blocking, on Netty's client: each {@link Decision.Forward} is relayed on the
@@ -49,9 +54,10 @@ import java.time.Duration;
  * backend's ({@code connectTimeout}: 504; {@code readTimeout} between reads while waiting for the
  * backend; {@code callTimeout} and the retry policy's per-try timeout for the whole exchange).
  *
- * <p>What it does not relay, the executor's OkHttp forwarder does on the blocking executor:
- * instances over {@code https}, instances named by a host name (resolving it could block the
- * loop; use an IP literal or {@code localhost}), channels that are neither epoll nor NIO sockets,
+ * <p>Backend host names are resolved in the background ({@link Builder#resolver}), never on a
+ * loop. What it does not relay, the executor's OkHttp forwarder does on the blocking executor:
+ * instances over {@code https}, instances whose host name is not resolved yet (or does not
+ * resolve), channels that are neither epoll nor NIO sockets,
  * forwards that wait for a coalesced response, every forward when the executor compresses
  * answers ({@code OffloadExecutor.Builder.compression}), and every forward once the executor is
  * closed (its forwarder answers 503). Thread-safe.
@@ -69,12 +75,26 @@ public final class NettyForwarder implements AutoCloseable {
   private final BackendPools pools;
   private final ForwardRules rules;
   private final boolean compressing;
+  private ExecutorService ownResolver;
 
   private NettyForwarder(Builder b) {
     this.rules = ForwardRules.of(b.executor.forwarder(), b.executor.router().ticker());
     this.compressing = b.executor.compression() != Compression.off();
     this.pools = new BackendPools(
-        rules, b.executor.router().ticker(), b.maxIdlePerInstance, b.idleTimeout.toNanos());
+        rules, b.executor.router().ticker(), b.maxIdlePerInstance, b.idleTimeout.toNanos(),
+        b.resolver != null ? b.resolver : ownResolver());
+  }
+
+  /** One daemon thread that resolves backend host names, idle most of the time. */
+  private Executor ownResolver() {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(0, 1, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "offload-netty-resolver");
+          t.setDaemon(true);
+          return t;
+        });
+    this.ownResolver = pool;
+    return pool;
   }
 
   /**
@@ -116,6 +136,9 @@ public final class NettyForwarder implements AutoCloseable {
   @Override
   public void close() {
     pools.close();
+    if (ownResolver != null) {
+      ownResolver.shutdownNow();
+    }
   }
 
   /** Builds a {@link NettyForwarder}. Not thread-safe. */
@@ -123,6 +146,7 @@ public final class NettyForwarder implements AutoCloseable {
     private final OffloadExecutor executor;
     private int maxIdlePerInstance = DEFAULT_MAX_IDLE_PER_INSTANCE;
     private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+    private Executor resolver;
 
     private Builder(OffloadExecutor executor) {
       this.executor = executor;
@@ -155,6 +179,20 @@ public final class NettyForwarder implements AutoCloseable {
      */
     public Builder idleTimeout(Duration timeout) {
       this.idleTimeout = Settings.positive("idleTimeout", timeout);
+      return this;
+    }
+
+    /**
+     * Sets where backend host names are resolved ({@code InetAddress.getByName}, which blocks,
+     * so never on an event loop). Until a name is resolved, and for a name that does not
+     * resolve, forwards to it go through the OkHttp forwarder; a resolved name is used for 30 s,
+     * then resolved again in the background. Default: one daemon thread of the forwarder's.
+     *
+     * @param resolver the executor
+     * @return this builder
+     */
+    public Builder resolver(Executor resolver) {
+      this.resolver = requireNonNull(resolver, "resolver");
       return this;
     }
 

@@ -58,7 +58,7 @@ import java.util.function.Supplier;
  * otherwise ({@link #transport()} says which). Forwards are relayed on the event loops by a
  * {@link NettyForwarder} (non-blocking, pooled backend connections per loop) unless {@link
  * Builder#nettyForwarding} turns it off; the blocking executor then runs only what may block
- * (offload handlers, forwards over TLS or to host names, coalesced waits).
+ * (offload handlers, forwards over TLS or to a host name not resolved yet, coalesced waits).
  *
  * <p>Thread-safe; closing stops accepting, closes the connections and stops the threads it made.
  */

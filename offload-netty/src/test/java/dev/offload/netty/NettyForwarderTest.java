@@ -512,6 +512,60 @@ class NettyForwarderTest {
   }
 
   @Test
+  void resolvesABackendHostNameOffTheLoopThenRelaysToIt() throws Exception {
+    try (RawBackend backend = new RawBackend((s, i) -> {
+      for (RawBackend.Request req = backendRead(s); req != null; req = backendRead(s)) {
+        String body = "connection=" + req.header("connection");
+        RawBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n"
+            + body);
+      }
+    })) {
+      Backend named = Backend.of("orders",
+          URI.create("http://localhost:" + backend.uri().getPort()));
+      OffloadRouter router = OffloadRouter.builder()
+          .otherwise((request, context) -> new Decision.Forward(named, named.instances().get(0),
+              DecisionHandle.create(context.ticker(), completions::add)))
+          .build();
+      OffloadExecutor executor = closing(OffloadExecutor.of(router));
+      BlockingQueue<Runnable> resolutions = new LinkedBlockingQueue<>();
+      NettyForwarder forwarder = closing(NettyForwarder.builder(executor)
+          .resolver(resolutions::add).build());
+      ExecutorService blocking = Executors.newCachedThreadPool();
+      closeables.add(blocking::shutdownNow);
+      io.netty.channel.EventLoopGroup loop = new io.netty.channel.nio.NioEventLoopGroup(1);
+      closeables.add(() -> loop.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync());
+      io.netty.channel.Channel server = new io.netty.bootstrap.ServerBootstrap().group(loop)
+          .channel(io.netty.channel.socket.nio.NioServerSocketChannel.class)
+          .childHandler(new io.netty.channel.ChannelInitializer<io.netty.channel.Channel>() {
+            @Override
+            protected void initChannel(io.netty.channel.Channel ch) {
+              ch.pipeline().addLast(OffloadServer.newDecoder(),
+                  new io.netty.handler.codec.http.HttpResponseEncoder(),
+                  new OffloadChannelHandler(executor, blocking,
+                      OffloadChannelHandler.DEFAULT_REQUEST_HEAD_TIMEOUT, forwarder));
+            }
+          })
+          .bind(InetAddress.getLoopbackAddress(), 0).sync().channel();
+      closeables.add(() -> server.close().sync());
+      int port = ((InetSocketAddress) server.localAddress()).getPort();
+      try (Raw client = new Raw(port)) {
+        // not resolved yet: the OkHttp forwarder takes it (OkHttp sends Connection: Keep-Alive)
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().body())
+            .isEqualTo("connection=Keep-Alive");
+        Runnable resolve = resolutions.poll(Raw.TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        assertThat(resolve).as("a resolution handed to the resolver").isNotNull();
+        resolve.run(); // here, on the test's thread: never on the loop
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().body())
+            .as("relayed by the Netty forwarder, which adds no Connection field")
+            .isEqualTo("connection=null");
+      }
+      assertThat(resolutions).isEmpty();
+      assertThat(completion().outcome()).isEqualTo(Outcome.SUCCESS);
+      assertThat(completion().outcome()).isEqualTo(Outcome.SUCCESS);
+    }
+  }
+
+  @Test
   void reusesOneBackendConnectionForSequentialRequests() throws Exception {
     Set<Integer> ports = ConcurrentHashMap.newKeySet();
     HttpServer backend = jdkBackend(ex -> {

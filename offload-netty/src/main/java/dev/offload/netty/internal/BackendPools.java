@@ -12,7 +12,11 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.net.URI;
-import java.util.Optional;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -31,7 +35,8 @@ public final class BackendPools {
   private final long idleTimeoutNanos;
   private final ThrottledLog failures;
   private final ConcurrentMap<EventLoop, BackendPool> byLoop = new ConcurrentHashMap<>();
-  private final ConcurrentMap<URI, Optional<BackendTarget>> targets = new ConcurrentHashMap<>();
+  private final ConcurrentMap<URI, Target> targets = new ConcurrentHashMap<>();
+  private final Executor resolver;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   /**
@@ -41,9 +46,11 @@ public final class BackendPools {
    * @param ticker the router's clock: idle ages and the call deadline
    * @param maxIdlePerInstance idle connections kept per event loop and instance
    * @param idleTimeoutNanos how long an idle connection is kept
+   * @param resolver where host names are resolved ({@code InetAddress.getByName} blocks)
    */
   public BackendPools(ForwardRules rules, Ticker ticker, int maxIdlePerInstance,
-      long idleTimeoutNanos) {
+      long idleTimeoutNanos, Executor resolver) {
+    this.resolver = resolver;
     this.rules = rules;
     this.ticker = ticker;
     this.maxIdlePerInstance = maxIdlePerInstance;
@@ -53,8 +60,8 @@ public final class BackendPools {
 
   /**
    * Returns whether {@code forward} can be relayed without blocking on {@code channel}'s loop:
-   * an epoll or NIO socket channel, a plain-HTTP instance addressed by IP literal or {@code
-   * localhost}, and the forwarder open.
+   * an epoll or NIO socket channel, a plain-HTTP instance whose address is known (an IP literal,
+   * or a host name resolved in the background), and the forwarder open.
    *
    * @param channel the client's channel
    * @param forward the forward
@@ -83,12 +90,69 @@ public final class BackendPools {
     return relay;
   }
 
+  /**
+   * Returns where to connect for {@code instance}, or null to leave the forward to the OkHttp
+   * forwarder: not plain HTTP, or a host name not resolved yet. A host name is resolved on the
+   * resolver, never on the loop, and again once {@link #DNS_TTL_NANOS} has passed (the old
+   * address serves meanwhile); a name that does not resolve is asked again after the same time.
+   */
   BackendTarget target(URI instance) {
-    Optional<BackendTarget> target = targets.get(instance);
-    if (target == null) {
-      target = targets.computeIfAbsent(instance, i -> Optional.ofNullable(BackendTarget.of(i)));
+    Target t = targets.get(instance);
+    if (t == null) {
+      t = targets.computeIfAbsent(instance, Target::new);
     }
-    return target.orElse(null);
+    if (t.fixed) {
+      return t.current;
+    }
+    if (!t.asked || ticker.read() - t.resolvedAtNanos >= DNS_TTL_NANOS) {
+      t.refresh();
+    }
+    return t.current;
+  }
+
+  /** How long a resolved host name is used before it is resolved again: 30 s, as the JVM. */
+  static final long DNS_TTL_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /** One instance's target; for a host name, resolved in the background. */
+  private final class Target {
+    final URI instance;
+    final boolean fixed;
+    volatile BackendTarget current;
+    volatile long resolvedAtNanos;
+    volatile boolean asked;
+    private final AtomicBoolean resolving = new AtomicBoolean();
+
+    Target(URI instance) {
+      this.instance = instance;
+      InetAddress literal = BackendTarget.relayable(instance) ? BackendTarget.literal(instance)
+          : null;
+      this.fixed = !BackendTarget.relayable(instance) || literal != null;
+      this.current = literal == null ? null : BackendTarget.of(instance, literal);
+    }
+
+    void refresh() {
+      if (!resolving.compareAndSet(false, true)) {
+        return;
+      }
+      asked = true;
+      Runnable resolve = () -> {
+        try {
+          current = BackendTarget.of(instance, InetAddress.getByName(instance.getHost()));
+        } catch (UnknownHostException | SecurityException e) {
+          LOG.log(System.Logger.Level.DEBUG, "cannot resolve {0}: {1}", instance.getHost(),
+              e.getMessage()); // the OkHttp forwarder tries, and reports it
+          current = null;
+        } finally {
+          resolvedAtNanos = ticker.read();
+          resolving.set(false);
+        }
+      };
+      try {
+        resolver.execute(resolve);
+      } catch (RejectedExecutionException e) {
+        resolving.set(false); // closed: the OkHttp forwarder takes the forwards
+      }
+    }
   }
 
   private BackendPool poolFor(Channel channel) {

@@ -7,12 +7,11 @@ import java.net.URI;
 import java.util.Locale;
 
 /**
- * One backend instance as the non-blocking forwarder connects to it: its socket address, resolved
- * once without DNS (an IP literal or {@code localhost}), the {@code Host} field it is sent and
- * its base path. Immutable.
+ * One backend instance as the non-blocking forwarder connects to it: its socket address, the
+ * {@code Host} field it is sent and its base path. Immutable.
  *
  * @param instance the instance's base URI
- * @param address where to connect
+ * @param address where to connect, resolved
  * @param hostHeader the {@code Host} field value: host, and port unless 80
  * @param basePath the base path without a trailing slash
  */
@@ -20,26 +19,38 @@ public record BackendTarget(URI instance, InetSocketAddress address, String host
     String basePath) {
 
   /**
-   * Returns the target of {@code instance}, or null when the non-blocking forwarder cannot reach
-   * it without blocking or without TLS: not {@code http}, or a host name that needs DNS.
+   * Returns whether the non-blocking forwarder can reach {@code instance} at all: plain {@code
+   * http} with a host (TLS to backends stays with the OkHttp forwarder).
    *
    * @param instance the instance's base URI
-   * @return the target, or null
+   * @return whether it is plain HTTP with a host
    */
-  public static BackendTarget of(URI instance) {
-    if (!"http".equals(String.valueOf(instance.getScheme()).toLowerCase(Locale.ROOT))
-        || instance.getHost() == null) {
-      return null;
-    }
+  static boolean relayable(URI instance) {
+    return "http".equals(String.valueOf(instance.getScheme()).toLowerCase(Locale.ROOT))
+        && instance.getHost() != null;
+  }
+
+  /**
+   * Returns the address of an instance whose host is an IP literal, or null for a host name
+   * (resolving it may block: the caller resolves it elsewhere).
+   *
+   * @param instance the instance's base URI
+   * @return the literal address, or null
+   */
+  static InetAddress literal(URI instance) {
     String host = instance.getHost();
-    InetAddress address;
-    if (host.equalsIgnoreCase("localhost")) {
-      address = InetAddress.getLoopbackAddress();
-    } else if (InetAddresses.isUriInetAddress(host)) {
-      address = InetAddresses.forUriString(host);
-    } else {
-      return null; // a name: resolving it here could block the event loop
-    }
+    return InetAddresses.isUriInetAddress(host) ? InetAddresses.forUriString(host) : null;
+  }
+
+  /**
+   * Returns the target of a relayable {@code instance} at {@code address}.
+   *
+   * @param instance the instance's base URI
+   * @param address its host's address
+   * @return the target
+   */
+  static BackendTarget of(URI instance, InetAddress address) {
+    String host = instance.getHost();
     int port = instance.getPort() < 0 ? 80 : instance.getPort();
     String path = instance.getRawPath() == null ? "" : instance.getRawPath();
     String basePath = path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
