@@ -153,6 +153,28 @@ public final class OffloadExecutor implements AutoCloseable {
   }
 
   /**
+   * Returns the forwarder this executor forwards with, built from {@link Builder#forwarding}'s
+   * settings; another adapter's forwarder (offload-netty's non-blocking one) takes its rules
+   * from it.
+   *
+   * @return the forwarder
+   */
+  public Forwarder forwarder() {
+    return forwarder;
+  }
+
+  /**
+   * Returns how answers are compressed ({@link Compression#off()} by default); an adapter that
+   * relays responses itself (offload-netty's non-blocking forwarder) leaves compressed ones to
+   * the executor.
+   *
+   * @return the compression setting
+   */
+  public Compression compression() {
+    return compression;
+  }
+
+  /**
    * Releases what forwarding holds: closes the forwarder's idle backend connections and stops
    * its threads, so that a JVM (or {@code mvn exec:java}) can exit at once. Call it after the
    * server in front has stopped; a request forwarded after it gets 503. Idempotent. An OkHttp

@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
@@ -35,7 +36,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The forwarder through a real gateway to real backends, all on loopback: every test runs once
- * with the gateway on the JDK {@code HttpServer} and once on embedded Jetty 12.
+ * with the gateway on the JDK {@code HttpServer}, once on embedded Jetty 12 (the OkHttp
+ * forwarder), and, from offload-netty's run, once on Netty (its non-blocking forwarder).
  */
 @ParameterizedClass(name = "gateway on {0}")
 @EnumSource(Gateway.class)
@@ -256,13 +258,18 @@ class ForwardingTest {
     assertThat(b.seen).containsExactly(
         new Loopback.ClosingIdleBackend.Seen(1, "GET /api/first HTTP/1.1"),
         new Loopback.ClosingIdleBackend.Seen(2, "GET /api/second HTTP/1.1"));
-    assertThat(retries()).isEqualTo(1);
+    // Netty's pool reads its idle connections, sees the close and drops the connection, so the
+    // second request goes out on a new one at once: nothing to resend (NettyForwarderTest has
+    // the race, a connection that dies as the request is sent)
+    assertThat(retries()).isEqualTo(server == Gateway.NETTY ? 0 : 1);
     assertThat(timerCount("200", "success")).as("a resent request is one request").isEqualTo(2);
     assertThat(BackendLoad.of(backend).inFlight()).isZero();
   }
 
   @Test
   void aPostOrARequestWithABodyOnADeadPooledConnectionIsNeverResent() throws Exception {
+    Assumptions.assumeTrue(server != Gateway.NETTY, "Netty's pool drops a connection the backend"
+        + " closed while idle, so no request meets it (NettyForwarderTest has the race)");
     Loopback.ClosingIdleBackend b = closer.add(new Loopback.ClosingIdleBackend());
     Gateway.Running gw = gateway(b.uri());
     try (RawClient client = new RawClient(gw.port())) {

@@ -32,18 +32,26 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The host's own server with an {@link OffloadExecutor} in front of the host's handler, as a user
- * sets it up: the JDK {@code HttpServer} with {@link OffloadHttpHandler}, or embedded Jetty 12
- * (ee10) with {@link OffloadFilter}. Tests parameterized over this enum run the same assertions
- * against both adapters.
+ * sets it up: the JDK {@code HttpServer} with {@link OffloadHttpHandler}, embedded Jetty 12
+ * (ee10) with {@link OffloadFilter}, or Netty with offload-netty's handler and non-blocking
+ * forwarder. Tests parameterized over this enum run the same assertions against every adapter.
+ *
+ * <p>offload-http cannot depend on offload-netty (a module cycle), so {@link #NETTY} starts a
+ * class that offload-netty's tests provide ({@value #NETTY_STARTER}), found by name; where it is
+ * absent (offload-http's own run) the Netty cases are skipped. The system property {@value
+ * #SELECTED} (a comma-separated list of names, default all) selects the gateways that run:
+ * offload-netty runs these suites from offload-http's test jar with {@code NETTY} only.
  */
 enum Gateway {
   /** The JDK {@code HttpServer}, the host's handler wrapped by {@link OffloadHttpHandler}. */
   JDK {
     @Override
     Running start(OffloadExecutor executor, Host host) throws IOException {
+      assumeSelected(this);
       return jdk(executor, host, Executors.newCachedThreadPool());
     }
   },
@@ -52,6 +60,7 @@ enum Gateway {
   JETTY {
     @Override
     Running start(OffloadExecutor executor, Host host) throws Exception {
+      assumeSelected(this);
       Probe probe = new Probe();
       Filter probing = (request, response, chain) -> {
         try {
@@ -71,7 +80,41 @@ enum Gateway {
       });
       return new Running(jetty.port(), probe, jetty);
     }
+  },
+
+  /** Netty: offload-netty's {@code OffloadChannelHandler} with its {@code NettyForwarder}. */
+  NETTY {
+    @Override
+    Running start(OffloadExecutor executor, Host host) throws Exception {
+      assumeSelected(this);
+      Class<?> starter;
+      try {
+        starter = Class.forName(NETTY_STARTER);
+      } catch (ClassNotFoundException e) {
+        Assumptions.abort("offload-netty's tests are not on the class path");
+        throw new AssertionError(e);
+      }
+      return ((Starter) starter.getDeclaredConstructor().newInstance()).start(executor, host);
+    }
   };
+
+  /** The class offload-netty's tests provide for {@link #NETTY}. */
+  static final String NETTY_STARTER = "dev.offload.http.NettyGateway";
+  /** The system property that selects the gateways that run. */
+  static final String SELECTED = "offload.test.gateways";
+
+  /** Starts a gateway that lives in another module's tests. */
+  interface Starter {
+    /** As {@link Gateway#start}. */
+    Running start(OffloadExecutor executor, Host host) throws Exception;
+  }
+
+  private static void assumeSelected(Gateway gateway) {
+    String selected = System.getProperty(SELECTED, "");
+    Assumptions.assumeTrue(selected.isBlank()
+            || List.of(selected.split(",")).contains(gateway.name()),
+        () -> gateway + " is not selected by -D" + SELECTED + "=" + selected);
+  }
 
   /**
    * Starts the gateway on 127.0.0.1 and an ephemeral port; pass-through requests reach {@code
@@ -180,7 +223,7 @@ enum Gateway {
   }
 
   /** Sits outside the adapter: counts finished exchanges and records what the adapter threw. */
-  private static final class Probe {
+  static final class Probe {
     final Semaphore handled = new Semaphore(0);
     final CompletableFuture<Throwable> thrown = new CompletableFuture<>();
   }

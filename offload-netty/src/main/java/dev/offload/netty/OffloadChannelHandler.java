@@ -13,6 +13,7 @@ import dev.offload.http.HostHandler;
 import dev.offload.http.OffloadExecutor;
 import dev.offload.http.internal.GuardedFill;
 import dev.offload.http.internal.Problem;
+import dev.offload.netty.internal.BackendRelay;
 import dev.offload.netty.internal.NettyExchange;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
@@ -95,6 +96,9 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
   private final OffloadExecutor executor;
   private final Executor blocking;
   private final long requestHeadTimeoutNanos;
+  /** Relays forwards on the loop; null: forwards go through the executor's OkHttp forwarder. */
+  private final NettyForwarder forwarder;
+  private BackendRelay relay;
   private final ArrayDeque<Object> backlog = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private ScheduledFuture<?> headTimer;
@@ -124,14 +128,40 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
    */
   public OffloadChannelHandler(OffloadExecutor executor, Executor blocking,
       Duration requestHeadTimeout) {
+    this.forwarder = null;
     this.executor = requireNonNull(executor, "executor");
     this.blocking = requireNonNull(blocking, "blocking");
+    this.requestHeadTimeoutNanos = headTimeoutNanos(requestHeadTimeout);
+  }
+
+  /**
+   * Creates the handler for one channel, forwarding without blocking: each {@link
+   * Decision.Forward} the forwarder can relay runs on this channel's event loop over a pooled
+   * backend connection of the same loop (see {@link NettyForwarder}); other forwards go through
+   * the executor's OkHttp forwarder on {@code blocking}.
+   *
+   * @param executor executes the router's decisions; shared by every channel
+   * @param blocking runs the executor's blocking work (offload handlers, forwards the forwarder
+   *     does not relay); shared. A rejected task is answered 503
+   * @param requestHeadTimeout how long a connection may take to send a complete request head
+   * @param forwarder relays forwards on the event loop; shared by every channel
+   * @throws IllegalArgumentException naming {@code requestHeadTimeout} if it is not positive
+   */
+  public OffloadChannelHandler(OffloadExecutor executor, Executor blocking,
+      Duration requestHeadTimeout, NettyForwarder forwarder) {
+    this.forwarder = requireNonNull(forwarder, "forwarder");
+    this.executor = requireNonNull(executor, "executor");
+    this.blocking = requireNonNull(blocking, "blocking");
+    this.requestHeadTimeoutNanos = headTimeoutNanos(requestHeadTimeout);
+  }
+
+  private static long headTimeoutNanos(Duration requestHeadTimeout) {
     requireNonNull(requestHeadTimeout, "requestHeadTimeout");
     if (requestHeadTimeout.isNegative() || requestHeadTimeout.isZero()) {
       throw new IllegalArgumentException(
           "requestHeadTimeout must be positive, got " + requestHeadTimeout);
     }
-    this.requestHeadTimeoutNanos = requestHeadTimeout.toNanos();
+    return requestHeadTimeout.toNanos();
   }
 
   @Override
@@ -175,14 +205,24 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
       NettyExchange exchange = new NettyExchange(ctx.channel(), request);
       current = exchange;
       inBody = true;
-      ctx.channel().config().setAutoRead(false);
       exchange.done().whenComplete((v, e) -> ctx.executor().execute(() -> finished(exchange)));
       OffloadExecutor.Decided decided = executor.decide(exchange); // no I/O but a refusal
       if (decided == null) {
+        ctx.channel().config().setAutoRead(false);
         ReferenceCountUtil.release(msg);
         return; // answered: refused with Connection: close
       }
-      if (decided.decision() instanceof Decision.PassThrough passThrough
+      boolean relayed = forwarder != null && decided.decision() instanceof Decision.Forward f
+          && forwarder.canRelay(ctx.channel(), f);
+      if (!relayed || hasBody(decided.request())) {
+        // the body is fed as it is taken; a relayed request without one leaves reading on (what
+        // a client sends meanwhile waits in the backlog), which spares two epoll_ctl calls
+        ctx.channel().config().setAutoRead(false);
+      }
+      if (relayed) {
+        relay = forwarder.relay(ctx, exchange, decided.request(),
+            (Decision.Forward) decided.decision()); // on the loop
+      } else if (decided.decision() instanceof Decision.PassThrough passThrough
           && passThrough.handle().pendingResponse().isEmpty()) {
         passThroughOnLoop(exchange, passThrough.handle());
       } else if (!decided.mayBlock()) {
@@ -218,6 +258,13 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
   private void content(HttpContent content) {
     NettyExchange exchange = current;
     boolean last = content instanceof LastHttpContent;
+    if (relay != null) {
+      if (last || content.decoderResult().isFailure()) {
+        inBody = false;
+      }
+      relay.requestContent(content); // the relay owns it now
+      return;
+    }
     if (content.decoderResult().isFailure()) {
       ReferenceCountUtil.release(content);
       inBody = false;
@@ -244,6 +291,11 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
       inBody = false;
       exchange.endOfBody();
     }
+  }
+
+  private static boolean hasBody(dev.offload.core.OffloadRequest request) {
+    return request.contentLength().orElse(0L) > 0
+        || request.headers().contains("Transfer-Encoding");
   }
 
   /**
@@ -376,6 +428,7 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
     }
     current = null;
     pass = null;
+    relay = null;
     // what guards attached (the identity) belongs to that request only
     exchange.attributes().keySet().forEach(name -> ctx.channel().attr(AttributeKey.valueOf(name))
         .set(null));
@@ -403,6 +456,9 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     cancelHeadTimer();
     NettyExchange exchange = current;
+    if (relay != null) {
+      relay.clientClosed();
+    }
     if (exchange != null) {
       exchange.fail(new IOException("the client closed the connection"));
       Pass p = pass;
@@ -417,6 +473,9 @@ public final class OffloadChannelHandler extends ChannelDuplexHandler {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     NettyExchange exchange = current;
+    if (relay != null) {
+      relay.clientWritabilityChanged();
+    }
     if (exchange != null) {
       exchange.writabilityChanged();
     }

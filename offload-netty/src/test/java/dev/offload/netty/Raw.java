@@ -85,6 +85,11 @@ final class Raw implements AutoCloseable {
   }
 
   private String line() throws IOException {
+    return line(in);
+  }
+
+  /** Reads a line ended by LF (a CR before it dropped); null at the end of the stream. */
+  static String line(InputStream in) throws IOException {
     StringBuilder sb = new StringBuilder();
     for (int c = in.read(); c != -1; c = in.read()) {
       if (c == '\n') {

@@ -295,6 +295,22 @@ public final class Forwarder implements AutoCloseable {
     return trustedProxies;
   }
 
+  RetryPolicy retryPolicy() { // for ForwardRules
+    return retryPolicy;
+  }
+
+  ResponseObserver responseObserver() { // for ForwardRules
+    return observer;
+  }
+
+  ForwardMetrics metrics() { // for ForwardRules; null without a registry
+    return metrics;
+  }
+
+  boolean closed() { // for ForwardRules
+    return closed.get();
+  }
+
   /**
    * Forwards {@code request} to the instance {@code forward} names and relays the response to
    * {@code exchange}; completes {@code forward.handle()} exactly once. Never throws for an I/O
@@ -401,22 +417,15 @@ public final class Forwarder implements AutoCloseable {
       return problem(exchange, 503, "closed", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
           "the gateway is shutting down", true);
     }
+    ForwardOutcome refused =
+        ForwardRules.answeredBeforeForwarding(request, exchange, maxRequestBodyBytes);
+    if (refused != null) {
+      return refused;
+    }
     long declared = request.contentLength().orElse(-1L);
     boolean chunked = request.headers().contains("Transfer-Encoding");
-    if (declared > maxRequestBodyBytes) {
-      return problem(exchange, 413, "body_too_large", Outcome.DROPPED,
-          FailureKind.REJECTED_LOCALLY,
-          "request body is larger than " + maxRequestBodyBytes + " bytes", true);
-    }
     boolean hasBody = chunked || declared > 0;
     String method = request.method();
-    if (hasBody && (method.equals("GET") || method.equals("HEAD"))) {
-      return problem(exchange, 400, "bad_request", Outcome.DROPPED, FailureKind.REJECTED_LOCALLY,
-          "a " + method + " request with a body is not forwarded", true);
-    }
-    if (MaxForwards.of(method, request.headers()) == 0) {
-      return answerOptionsHere(request, exchange);
-    }
     OutgoingRequest outgoing;
     try {
       outgoing = outgoing(forward, request, exchange.remoteAddress().getAddress(),
@@ -472,28 +481,17 @@ public final class Forwarder implements AutoCloseable {
         return answered.status() < 0 ? ForwardOutcome.clientGone(-1, 0) : answered;
       }
       FailureKind kind = FailureClassifier.classify(e);
-      String tag = switch (kind) {
-        case CONNECT_TIMEOUT, READ_TIMEOUT -> "timeout";
-        case CONNECT_REFUSED -> "connect_error";
-        default -> "bad_response";
-      };
+      String tag = ForwardRules.failureTag(kind);
       failures.log(System.Logger.Level.WARNING,
           backend.name() + " " + forward.instance() + " " + kind,
           "backend '" + backend.name() + "' instance " + forward.instance() + " failed ("
               + kind + ") for " + method + " " + outgoing.encodedPath(), e);
-      ForwardOutcome stale = answerWithFallback(exchange, request, fill, Completion.NO_STATUS,
-          tag, kind, forward.handle().responseHeaders());
+      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill,
+          Completion.NO_STATUS, tag, kind, forward.handle().responseHeaders());
       if (stale != null) {
         return stale;
       }
-      return switch (kind) {
-        case CONNECT_TIMEOUT, READ_TIMEOUT -> problem(exchange, 504, "timeout", Outcome.FAILURE,
-            kind, "the backend did not answer in time", false);
-        case CONNECT_REFUSED -> problem(exchange, 502, "connect_error", Outcome.FAILURE, kind,
-            "the backend is unreachable", false);
-        default -> problem(exchange, 502, "bad_response", Outcome.FAILURE, kind,
-            "the backend sent no valid response", false);
-      };
+      return ForwardRules.backendFailed(exchange, kind);
     }
     try (response) {
       return relayResponse(outgoing, request, exchange, response,
@@ -568,13 +566,13 @@ public final class Forwarder implements AutoCloseable {
       Optional<CachedResponse> revalidated =
           fill.notModified(ProxyHeaders.response(response.headers()));
       if (revalidated.isPresent()) {
-        return answerWith(exchange, request, revalidated.get(), extra, "success",
+        return ForwardRules.answerWith(exchange, request, revalidated.get(), extra, "success",
             Outcome.SUCCESS, FailureKind.NONE);
       }
     }
     if (status >= 500) {
-      ForwardOutcome stale = answerWithFallback(exchange, request, fill, status, "server_error",
-          FailureKind.SERVER_ERROR, extra);
+      ForwardOutcome stale = ForwardRules.answerWithFallback(exchange, request, fill, status,
+          "server_error", FailureKind.SERVER_ERROR, extra);
       if (stale != null) {
         return stale; // the 5xx body is left unread; closing the response drops its connection
       }
@@ -602,7 +600,7 @@ public final class Forwarder implements AutoCloseable {
     Outcome success = serverError ? Outcome.FAILURE : Outcome.SUCCESS;
     FailureKind successKind = serverError ? FailureKind.SERVER_ERROR : FailureKind.NONE;
     String successTag = serverError ? "server_error" : "success";
-    BodySink sink = tee(sink(outgoing, status, headers, noBody ? 0 : length),
+    BodySink sink = ForwardRules.tee(sink(outgoing, status, headers, noBody ? 0 : length),
         // the decision's fill sees the origin's fields, not those the decision added
         fill.onResponse(status, origin, noBody ? 0 : length));
     OutputStream out;
@@ -661,82 +659,6 @@ public final class Forwarder implements AutoCloseable {
     }
   }
 
-  /**
-   * Answers with the response the decision's fill offers instead of the origin's failure (a stale
-   * stored response under {@code stale-if-error}); returns null when it offers none. The outcome
-   * still names the backend's failure, so its load and health see it.
-   */
-  private static ForwardOutcome answerWithFallback(ServerExchange exchange,
-      OffloadRequest request, GuardedFill fill, int originStatus, String tag, FailureKind kind,
-      Headers extra) {
-    Optional<CachedResponse> fallback = fill.fallback(originStatus);
-    if (fallback.isEmpty()) {
-      return null;
-    }
-    return answerWith(exchange, request, fallback.get(), extra, tag, Outcome.FAILURE, kind);
-  }
-
-  /** Answers with a response from memory (a fill's), the decision's extra fields added. */
-  private static ForwardOutcome answerWith(ServerExchange exchange, OffloadRequest request,
-      CachedResponse answer, Headers extra, String tag, Outcome outcome, FailureKind kind) {
-    Headers.Builder headers = answer.headers().toBuilder();
-    for (int i = 0; i < extra.size(); i++) {
-      if (!answer.headers().contains(extra.name(i))) { // the fallback's own fields win
-        headers.add(extra.name(i), extra.value(i));
-      }
-    }
-    boolean noBody = answer.status() == 204 || answer.status() == 304;
-    long written = 0;
-    try {
-      exchange.startResponse(answer.status(), headers.build(), noBody ? -1 : answer.bodyLength());
-      try (OutputStream out = exchange.responseBody()) {
-        if (!noBody && !request.method().equals("HEAD")) {
-          ByteBuffer body = answer.body();
-          byte[] chunk = new byte[Math.min(Math.max(body.remaining(), 1), BUFFER_SIZE)];
-          while (body.hasRemaining()) {
-            int n = Math.min(chunk.length, body.remaining());
-            body.get(chunk, 0, n);
-            out.write(chunk, 0, n);
-            written += n;
-          }
-        }
-      }
-    } catch (IOException e) {
-      exchange.abort();
-      return ForwardOutcome.clientGone(answer.status(), written);
-    }
-    return new ForwardOutcome(tag, outcome, kind, answer.status(), written);
-  }
-
-  /** One sink feeding both, or the one that is not {@link BodySink#NONE}. */
-  private static BodySink tee(BodySink a, BodySink b) {
-    if (b == BodySink.NONE) {
-      return a;
-    }
-    if (a == BodySink.NONE) {
-      return b;
-    }
-    return new BodySink() {
-      @Override
-      public void write(byte[] bytes, int offset, int length) {
-        a.write(bytes, offset, length);
-        b.write(bytes, offset, length);
-      }
-
-      @Override
-      public void complete() {
-        a.complete();
-        b.complete();
-      }
-
-      @Override
-      public void abort() {
-        a.abort();
-        b.abort();
-      }
-    };
-  }
-
   /** The observer's sink for this response; a throwing observer observes nothing. */
   private BodySink sink(OutgoingRequest outgoing, int status, Headers headers,
       long length) {
@@ -773,38 +695,9 @@ public final class Forwarder implements AutoCloseable {
     }
   }
 
-  /**
-   * Answers an {@code OPTIONS} with {@code Max-Forwards: 0} as its final recipient (RFC 9110
-   * section 7.6.2): 200 with {@code Allow}, no body; the backend is not contacted. A body the
-   * request announced is left unread, so the connection is closed after the answer.
-   */
-  private static ForwardOutcome answerOptionsHere(OffloadRequest request,
-      ServerExchange exchange) {
-    boolean unreadBody = request.contentLength().orElse(0L) > 0
-        || request.headers().contains("Transfer-Encoding");
-    Headers headers = unreadBody
-        ? Headers.of("Allow", MaxForwards.ALLOWED_METHODS, "Connection", "close")
-        : Headers.of("Allow", MaxForwards.ALLOWED_METHODS);
-    try {
-      exchange.startResponse(200, headers, 0);
-      exchange.responseBody().close();
-      return ForwardOutcome.of("answered_here", Outcome.DROPPED, FailureKind.NONE, 200);
-    } catch (IOException e) {
-      exchange.abort();
-      return ForwardOutcome.clientGone(-1, 0);
-    }
-  }
-
   private static ForwardOutcome problem(ServerExchange exchange, int status, String tag,
       Outcome outcome, FailureKind kind, String detail, boolean close) {
-    try {
-      Problem.send(exchange, status, detail,
-          close ? Headers.of("Connection", "close") : Headers.empty());
-      return ForwardOutcome.of(tag, outcome, kind, status);
-    } catch (IOException e) {
-      exchange.abort();
-      return ForwardOutcome.of(tag, outcome, kind, -1);
-    }
+    return ForwardRules.problem(exchange, status, tag, outcome, kind, detail, close);
   }
 
   /** Builds a {@link Forwarder}. Not thread-safe. */

@@ -32,8 +32,7 @@ final class ProxyHeaders {
     for (int i = 0; i < received.size(); i++) {
       String name = received.name(i);
       String lower = name.toLowerCase(Locale.ROOT);
-      if (HeaderRules.isHopByHop(lower) || named.contains(lower)
-          || lower.equals("content-length")) {
+      if (!relayed(lower, named)) {
         continue;
       }
       if (name.equalsIgnoreCase(ProxyInterceptor.HIDDEN_CONTENT_ENCODING)) {
@@ -46,5 +45,35 @@ final class ProxyHeaders {
       }
     }
     return out.build();
+  }
+
+  /**
+   * The same rule for a response whose fields are already ours (a client library that does not
+   * decompress, such as Netty's codec): nothing is hidden, nothing renamed.
+   */
+  static Headers response(Headers received) {
+    Set<String> named = HeaderRules.connectionNamed(received);
+    Headers.Builder out = Headers.builder();
+    for (int i = 0; i < received.size(); i++) {
+      String name = received.name(i);
+      if (!relayed(name.toLowerCase(Locale.ROOT), named)) {
+        continue;
+      }
+      try {
+        out.add(name, received.value(i));
+      } catch (IllegalArgumentException e) {
+        // a name that is not a token, or a value with CR/LF: dropped, not relayed
+      }
+    }
+    return out.build();
+  }
+
+  /**
+   * Whether a response field is relayed: not hop-by-hop, not named by {@code Connection}, not
+   * {@code Content-Length} (the server in front frames the body).
+   */
+  private static boolean relayed(String lowerName, Set<String> connectionNamed) {
+    return !(HeaderRules.isHopByHop(lowerName) || connectionNamed.contains(lowerName)
+        || lowerName.equals("content-length"));
   }
 }

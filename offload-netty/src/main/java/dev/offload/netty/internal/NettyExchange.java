@@ -462,6 +462,31 @@ public final class NettyExchange implements ServerExchange {
   }
 
   /**
+   * Ends a response whose head went out through {@link #startResponse} and whose body chunks the
+   * caller wrote to the channel itself (the non-blocking forwarder, on the event loop): writes
+   * the last chunk, closes the connection when it must, and completes {@link #done()}.
+   *
+   * @param bytes the body bytes the caller wrote
+   * @return the write of the last chunk: failed when the client could not take it
+   */
+  public io.netty.channel.ChannelFuture endRelayed(long bytes) {
+    boolean close;
+    synchronized (this) {
+      ended = true;
+      written = bytes;
+      close = closeAfter;
+    }
+    io.netty.channel.ChannelFuture last = channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    last.addListener(f -> {
+      if (close || !f.isSuccess()) {
+        channel.close();
+      }
+      done.complete(null);
+    });
+    return last;
+  }
+
+  /**
    * Takes what was queued of the body for a pass-through (event loop): the host's own handlers
    * read the body from then on.
    *
