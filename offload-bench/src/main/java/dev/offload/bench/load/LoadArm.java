@@ -18,7 +18,10 @@ import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -58,6 +61,8 @@ public final class LoadArm {
   static final byte[] ASSET = ("body{margin:0}\n" + "p{color:#333}\n".repeat(300))
       .substring(0, 4096).getBytes(StandardCharsets.US_ASCII);
   private static final boolean VIRTUAL = Boolean.getBoolean("offload.bench.virtualThreads");
+  /** Event loops of the Netty gateway and the minimal Netty proxy alike; 0: Netty's default. */
+  private static final int EVENT_LOOPS = Integer.getInteger("offload.bench.eventLoops", 0);
 
   private LoadArm() {}
 
@@ -76,8 +81,28 @@ public final class LoadArm {
     int port = start(arm, backend);
     System.out.println("port=" + port);
     System.out.flush();
-    System.in.transferTo(OutputStream.nullOutputStream()); // until the driver lets go
+    // until the driver lets go: each line it sends asks for the bytes allocated so far
+    BufferedReader in = new BufferedReader(
+        new InputStreamReader(System.in, StandardCharsets.US_ASCII));
+    while (in.readLine() != null) {
+      System.out.println("allocated=" + allocatedBytes());
+      System.out.flush();
+    }
     System.exit(0);
+  }
+
+  /**
+   * Bytes allocated so far by the live threads (HotSpot's per-thread counters); threads that
+   * ended are not counted, so this is exact only while the arm's pools keep their threads.
+   */
+  private static long allocatedBytes() {
+    com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long total = 0;
+    for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+      total += Math.max(0, bytes);
+    }
+    return total;
   }
 
   private static int start(String arm, URI backendUri) throws Exception {
@@ -103,9 +128,10 @@ public final class LoadArm {
             .forwarding(f -> f.okHttpClient(client)).build()));
       case "netty gateway":
         return OffloadServer.builder(OffloadExecutor.builder(forwarding)
-            .forwarding(f -> f.okHttpClient(client)).build()).port(0).start().port();
+            .forwarding(f -> f.okHttpClient(client)).build())
+            .eventLoops(EVENT_LOOPS).port(0).start().port();
       case "minimal netty":
-        return MinimalNettyProxy.start(backendUri);
+        return MinimalNettyProxy.start(backendUri, EVENT_LOOPS);
       case "host":
         return jdk(LoadArm::answer1KiB);
       case "host+offload":

@@ -37,7 +37,8 @@ import java.util.regex.Pattern;
  * </pre>
  *
  * <p>System properties: {@code offload.bench.armJvmArgs} (extra JVM options for every arm's
- * JVM, space-separated, e.g. a JFR recording), {@code offload.bench.virtualThreads} (passed on).
+ * JVM, space-separated, {@code {arm}} replaced by the arm's name, e.g. a JFR recording's file),
+ * {@code offload.bench.virtualThreads} and {@code offload.bench.eventLoops} (passed on).
  */
 public final class LoadComparison {
   private static final String NGINX = "nginx";
@@ -76,8 +77,8 @@ public final class LoadComparison {
       String backendUrl = "http://127.0.0.1:" + backend.port;
 
       Map<String, Arm> arms = new LinkedHashMap<>();
-      arms.put(NGINX, new Arm(proxy.url("/hello"), proxy.pids));
-      arms.put(DIRECT, new Arm(backend.url("/hello"), backend.pids));
+      arms.put(NGINX, new Arm(proxy.url("/hello"), proxy.pids, null));
+      arms.put(DIRECT, new Arm(backend.url("/hello"), backend.pids, null));
       List<String> jvmArms = new ArrayList<>(FORWARDING);
       if (!quick) {
         jvmArms.addAll(HOSTS);
@@ -91,7 +92,7 @@ public final class LoadComparison {
         arms.put(e.getKey(), e.getValue().get(60, TimeUnit.SECONDS));
       }
       if (!quick) {
-        arms.put(ASSET_NGINX, new Arm(proxy.url("/static/asset.css"), proxy.pids));
+        arms.put(ASSET_NGINX, new Arm(proxy.url("/static/asset.css"), proxy.pids, null));
       }
 
       Wrk wrk = new Wrk(wrkTool);
@@ -141,9 +142,9 @@ public final class LoadComparison {
         results.add(reference, round, after, after);
         System.out.printf(Locale.ROOT,
             "  round %d -c%-2d %-20s %8.0f req/s (%.2fx) p50 %7.1f us p99 %8.1f us"
-                + " cpu %6.1f us/req   %s %8.0f req/s%n",
+                + " cpu %6.1f us/req alloc %6.0f B/req   %s %8.0f req/s%n",
             round + 1, connections, name, r.rps, r.rps / bracket.rps, r.p50us, r.p99us,
-            r.cpuUs, reference, bracket.rps);
+            r.cpuUs, r.allocBytes, reference, bracket.rps);
         before = after;
       }
       Collections.rotate(order, 1);
@@ -154,19 +155,21 @@ public final class LoadComparison {
   private static void report(Iterable<String> names, Bracketed c32, Bracketed c1) {
     System.out.println();
     System.out.println("| arm | -c32 req/s / nginx | -c32 p50 / nginx | -c32 p99 / nginx"
-        + " | CPU us/req | CPU / nginx | -c1 added p50 |");
-    System.out.println("|---|---|---|---|---|---|---|");
+        + " | CPU us/req | CPU / nginx | alloc B/req | -c1 added p50 |");
+    System.out.println("|---|---|---|---|---|---|---|---|");
     for (String name : names) {
-      System.out.printf(Locale.ROOT, "| %s | %.2fx | %.2fx | %.2fx | %.0f | %.2fx | %s |%n",
+      double alloc = c32.median(name, r -> r.allocBytes);
+      System.out.printf(Locale.ROOT, "| %s | %.2fx | %.2fx | %.2fx | %.0f | %.2fx | %s | %s |%n",
           name, c32.ratio(name, r -> r.rps), c32.ratio(name, r -> r.p50us),
           c32.ratio(name, r -> r.p99us), c32.median(name, r -> r.cpuUs),
           c32.ratio(name, r -> r.cpuUs),
+          Double.isNaN(alloc) ? "" : String.format(Locale.ROOT, "%.0f", alloc),
           String.format(Locale.ROOT, "%+.0f us", c1.added(name, r -> r.p50us)));
     }
     System.out.println();
     System.out.println("| comparison (median of per-round ratios) | -c32 req/s | CPU us/req"
-        + " | -c1 added p50 | target | met |");
-    System.out.println("|---|---|---|---|---|---|");
+        + " | alloc B/req | -c1 added p50 | target | met |");
+    System.out.println("|---|---|---|---|---|---|---|");
     double nettyRps = c32.ratio("netty gateway", r -> r.rps);
     double nettyCpu = c32.ratio("netty gateway", r -> r.cpuUs);
     double nettyAdded = c1.added("netty gateway", r -> r.p50us) - c1.added(NGINX, r -> r.p50us);
@@ -197,19 +200,33 @@ public final class LoadComparison {
     }
     String added = String.format(Locale.ROOT, "%+.0f us",
         c1.added(a, r -> r.p50us) - c1.added(b, r -> r.p50us));
-    System.out.printf(Locale.ROOT, "| %s | %.2fx | %.2fx | %s | %s | %s |%n", label,
-        c32.ratio(a, b, r -> r.rps), c32.ratio(a, b, r -> r.cpuUs), added, target,
+    double alloc = c32.median(a, r -> r.allocBytes) / c32.median(b, r -> r.allocBytes);
+    System.out.printf(Locale.ROOT, "| %s | %.2fx | %.2fx | %s | %s | %s | %s |%n", label,
+        c32.ratio(a, b, r -> r.rps), c32.ratio(a, b, r -> r.cpuUs),
+        Double.isNaN(alloc) ? "" : String.format(Locale.ROOT, "%.2fx", alloc), added, target,
         met == null ? "" : met ? "yes" : "**no**");
   }
 
-  /** One arm: where wrk sends its load, and the processes whose CPU time is the arm's. */
-  private record Arm(String url, long[] pids) {}
+  /**
+   * One arm: where wrk sends its load, the processes whose CPU time is the arm's, and for a JVM
+   * arm the bytes it allocated so far (null for nginx).
+   */
+  private record Arm(String url, long[] pids, LongSupplierIo allocated) {}
 
-  /** One wrk run: requests/s, latency percentiles, CPU of the serving process per request. */
-  private record Result(double rps, double p50us, double p99us, double cpuUs) {
+  /** A reading that may fail with an I/O error. */
+  @FunctionalInterface
+  private interface LongSupplierIo {
+    long get() throws IOException;
+  }
+
+  /**
+   * One wrk run: requests/s, latency percentiles, CPU of the serving process per request, and
+   * bytes it allocated per request (NaN where not known).
+   */
+  private record Result(double rps, double p50us, double p99us, double cpuUs, double allocBytes) {
     static Result mean(Result a, Result b) {
       return new Result((a.rps + b.rps) / 2, (a.p50us + b.p50us) / 2, (a.p99us + b.p99us) / 2,
-          (a.cpuUs + b.cpuUs) / 2);
+          (a.cpuUs + b.cpuUs) / 2, (a.allocBytes + b.allocBytes) / 2);
     }
   }
 
@@ -290,6 +307,7 @@ public final class LoadComparison {
     }
 
     Result run(Arm arm, int connections, int seconds) throws Exception {
+      long allocatedBefore = arm.allocated == null ? 0 : arm.allocated.get();
       long cpuBefore = cpuTicks(arm.pids);
       Process p = new ProcessBuilder(tool, "-t1", "-c" + connections, "-d" + seconds + "s",
           "--latency", arm.url).redirectErrorStream(true).start();
@@ -298,6 +316,8 @@ public final class LoadComparison {
         throw new IllegalStateException("wrk failed on " + arm.url + ":\n" + out);
       }
       long cpu = cpuTicks(arm.pids) - cpuBefore;
+      double allocated = arm.allocated == null ? Double.NaN
+          : arm.allocated.get() - allocatedBefore;
       if (out.contains("Non-2xx") || out.contains("Socket errors")) {
         throw new IllegalStateException("errors in the " + arm.url + " arm:\n" + out);
       }
@@ -322,8 +342,9 @@ public final class LoadComparison {
           p99 = us;
         }
       }
-      return new Result(Double.parseDouble(rps.group(1)), p50, p99,
-          cpu * microsPerTick / Long.parseLong(requests.group(1)));
+      long done = Long.parseLong(requests.group(1));
+      return new Result(Double.parseDouble(rps.group(1)), p50, p99, cpu * microsPerTick / done,
+          allocated / done);
     }
 
     /** User + system time of the processes, in clock ticks ({@code /proc/PID/stat}). */
@@ -345,7 +366,8 @@ public final class LoadComparison {
       List<String> command = new ArrayList<>(List.of(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(),
           "-Xms256m", "-Xmx256m",
-          "-Doffload.bench.virtualThreads=" + Boolean.getBoolean("offload.bench.virtualThreads")));
+          "-Doffload.bench.virtualThreads=" + Boolean.getBoolean("offload.bench.virtualThreads"),
+          "-Doffload.bench.eventLoops=" + Integer.getInteger("offload.bench.eventLoops", 0)));
       String extra = System.getProperty("offload.bench.armJvmArgs", "").trim();
       if (!extra.isEmpty()) {
         for (String option : extra.split("\\s+")) {
@@ -373,7 +395,18 @@ public final class LoadComparison {
       }
       int port = Integer.parseInt(line.substring("port=".length()));
       String path = name.startsWith("asset") ? "/static/asset.css" : "/hello";
-      return new Arm("http://127.0.0.1:" + port + path, new long[] {process.pid()});
+      java.io.Writer ask = new java.io.OutputStreamWriter(process.getOutputStream(),
+          StandardCharsets.US_ASCII);
+      LongSupplierIo allocated = () -> {
+        ask.write("allocated?\n");
+        ask.flush();
+        String answer = out.readLine();
+        if (answer == null || !answer.startsWith("allocated=")) {
+          throw new IOException("arm " + name + " answered " + answer);
+        }
+        return Long.parseLong(answer.substring("allocated=".length()));
+      };
+      return new Arm("http://127.0.0.1:" + port + path, new long[] {process.pid()}, allocated);
     } catch (IOException e) {
       throw new IllegalStateException("arm " + name + " did not start", e);
     }

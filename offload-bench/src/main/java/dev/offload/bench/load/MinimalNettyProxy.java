@@ -56,10 +56,13 @@ final class MinimalNettyProxy {
 
   private MinimalNettyProxy() {}
 
-  /** Starts the proxy on 127.0.0.1 to {@code backend}; returns its port. */
-  static int start(URI backend) throws InterruptedException {
+  /**
+   * Starts the proxy on 127.0.0.1 to {@code backend} with {@code loops} event loops (0: Netty's
+   * default, twice the cores); returns its port.
+   */
+  static int start(URI backend, int loops) throws InterruptedException {
     boolean epoll = Epoll.isAvailable();
-    EventLoopGroup group = epoll ? new EpollEventLoopGroup() : new NioEventLoopGroup();
+    EventLoopGroup group = epoll ? new EpollEventLoopGroup(loops) : new NioEventLoopGroup(loops);
     Class<? extends ServerChannel> serverType =
         epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     Class<? extends Channel> clientType = epoll ? EpollSocketChannel.class : NioSocketChannel.class;
