@@ -106,8 +106,8 @@ public final class LoadComparison {
           System.getProperty("java.version"), quick ? "quick" : "full", rounds, seconds,
           c1Seconds);
       for (Arm arm : arms.values()) { // warm up the JIT of every arm
-        wrk.run(arm, 32, Math.max(3, seconds));
-        wrk.run(arm, 1, 1);
+        wrk.run(arm, 32, Math.max(3, seconds), true);
+        wrk.run(arm, 1, 1, true);
       }
       Bracketed c32 = measure(wrk, arms, NGINX, 32, seconds, rounds);
       Bracketed c1 = measure(wrk, arms, DIRECT, 1, c1Seconds, rounds);
@@ -178,36 +178,30 @@ public final class LoadComparison {
     System.out.println("| comparison (median of per-round ratios) | -c32 req/s | CPU us/req"
         + " | alloc B/req | -c1 added p50 | target | met |");
     System.out.println("|---|---|---|---|---|---|---|");
-    if (!c32.has("netty gateway")) {
-      compare(c32, c1, "jdk gateway / minimal jdk+okhttp", "jdk gateway", "minimal jdk+okhttp",
-          "req/s >= 0.95x", c32.ratio("jdk gateway", "minimal jdk+okhttp", r -> r.rps) >= 0.95);
-      return;
-    }
-    double nettyRps = c32.ratio("netty gateway", r -> r.rps);
-    double nettyCpu = c32.ratio("netty gateway", r -> r.cpuUs);
-    double nettyAdded = c1.added("netty gateway", r -> r.p50us) - c1.added(NGINX, r -> r.p50us);
     compare(c32, c1, "netty gateway / nginx proxy_pass", "netty gateway", NGINX,
         "req/s >= 0.9x, CPU <= 1.2x, added p50 <= nginx's + 20 us",
-        nettyRps >= 0.9 && nettyCpu <= 1.2 && nettyAdded <= 20);
+        () -> c32.ratio("netty gateway", r -> r.rps) >= 0.9
+            && c32.ratio("netty gateway", r -> r.cpuUs) <= 1.2
+            && c1.added("netty gateway", r -> r.p50us) - c1.added(NGINX, r -> r.p50us) <= 20);
     compare(c32, c1, "minimal netty / nginx proxy_pass (reference)", "minimal netty", NGINX, "",
         null);
     compare(c32, c1, "jdk gateway / minimal jdk+okhttp", "jdk gateway", "minimal jdk+okhttp",
-        "req/s >= 0.95x", c32.ratio("jdk gateway", "minimal jdk+okhttp", r -> r.rps) >= 0.95);
+        "req/s >= 0.95x", () -> c32.ratio("jdk gateway", "minimal jdk+okhttp", r -> r.rps) >= 0.95);
     compare(c32, c1, "jetty gateway / jdk gateway", "jetty gateway", "jdk gateway", "", null);
     compare(c32, c1, "netty gateway / minimal netty", "netty gateway", "minimal netty", "",
         null);
     compare(c32, c1, "netty host+offload / netty host", "netty host+offload", "netty host",
-        "req/s >= 0.95x", c32.has("netty host")
-            && c32.ratio("netty host+offload", "netty host", r -> r.rps) >= 0.95);
+        "req/s >= 0.95x",
+        () -> c32.ratio("netty host+offload", "netty host", r -> r.rps) >= 0.95);
     compare(c32, c1, "host+offload / host (JDK)", "host+offload", "host", "req/s >= 0.95x",
-        c32.has("host") && c32.ratio("host+offload", "host", r -> r.rps) >= 0.95);
+        () -> c32.ratio("host+offload", "host", r -> r.rps) >= 0.95);
     compare(c32, c1, "asset edge / asset host", "asset edge", "asset host", "req/s >= 0.9x",
-        c32.has("asset host") && c32.ratio("asset edge", "asset host", r -> r.rps) >= 0.9);
+        () -> c32.ratio("asset edge", "asset host", r -> r.rps) >= 0.9);
     compare(c32, c1, "asset edge / asset nginx", "asset edge", ASSET_NGINX, "", null);
   }
 
   private static void compare(Bracketed c32, Bracketed c1, String label, String a, String b,
-      String target, Boolean met) {
+      String target, java.util.function.BooleanSupplier met) {
     if (!c32.has(a) || !c32.has(b)) {
       return;
     }
@@ -217,7 +211,7 @@ public final class LoadComparison {
     System.out.printf(Locale.ROOT, "| %s | %.2fx | %.2fx | %s | %s | %s | %s |%n", label,
         c32.ratio(a, b, r -> r.rps), c32.ratio(a, b, r -> r.cpuUs),
         Double.isNaN(alloc) ? "" : String.format(Locale.ROOT, "%.2fx", alloc), added, target,
-        met == null ? "" : met ? "yes" : "**no**");
+        met == null ? "" : met.getAsBoolean() ? "yes" : "**no**");
   }
 
   /**
@@ -306,6 +300,8 @@ public final class LoadComparison {
   private static final class Wrk {
     private static final Pattern RPS = Pattern.compile("Requests/sec:\\s+([0-9.]+)");
     private static final Pattern REQUESTS = Pattern.compile("([0-9]+) requests in");
+    private static final Pattern SOCKET_ERRORS = Pattern.compile(
+        "Socket errors: connect ([0-9]+ read [0-9]+ write [0-9]+), timeout ([0-9]+)");
     private static final Pattern PCT =
         Pattern.compile("^\\s+(50|99)(?:\\.000)?%\\s+([0-9.]+)(us|ms|s)\\s*$", Pattern.MULTILINE);
     private final String tool;
@@ -320,6 +316,15 @@ public final class LoadComparison {
     }
 
     Result run(Arm arm, int connections, int seconds) throws Exception {
+      return run(arm, connections, seconds, false);
+    }
+
+    /**
+     * Runs wrk on the arm. Any non-2xx answer, or a connect, read or write error, fails the
+     * comparison; wrk's timeouts (no answer within 2 s: a stall of this shared machine) are
+     * reported and kept in the figures, and ignored while warming up.
+     */
+    Result run(Arm arm, int connections, int seconds, boolean warmUp) throws Exception {
       long allocatedBefore = arm.allocated == null ? 0 : arm.allocated.get();
       long cpuBefore = cpuTicks(arm.pids);
       Process p = new ProcessBuilder(tool, "-t1", "-c" + connections, "-d" + seconds + "s",
@@ -331,8 +336,13 @@ public final class LoadComparison {
       long cpu = cpuTicks(arm.pids) - cpuBefore;
       double allocated = arm.allocated == null ? Double.NaN
           : arm.allocated.get() - allocatedBefore;
-      if (out.contains("Non-2xx") || out.contains("Socket errors")) {
+      Matcher errors = SOCKET_ERRORS.matcher(out);
+      boolean socketErrors = errors.find();
+      if (out.contains("Non-2xx") || socketErrors && !errors.group(1).equals("0 read 0 write 0")) {
         throw new IllegalStateException("errors in the " + arm.url + " arm:\n" + out);
+      }
+      if (socketErrors && !warmUp) {
+        System.out.printf("  (%s: %s timeouts in this run)%n", arm.url, errors.group(2));
       }
       Matcher rps = RPS.matcher(out);
       Matcher requests = REQUESTS.matcher(out);
