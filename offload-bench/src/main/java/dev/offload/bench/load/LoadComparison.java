@@ -512,6 +512,9 @@ public final class LoadComparison {
         process.destroy();
         process.waitFor(10, TimeUnit.SECONDS);
       });
+      // an interrupted run (Ctrl-C) skips the closers: nginx must not outlive it (the arms' JVMs
+      // end by themselves when their input closes)
+      Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (System.nanoTime() < deadline) {
         try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
