@@ -519,6 +519,7 @@ public final class LoadComparison {
       while (System.nanoTime() < deadline) {
         try (java.net.Socket probe = new java.net.Socket("127.0.0.1", port)) {
           // nginx accepts: it is up; its worker is the master's child, once forked
+          probe.shutdownOutput();
           List<Long> pids = new ArrayList<>();
           pids.add(process.pid());
           process.toHandle().children().forEach(c -> pids.add(c.pid()));

@@ -87,7 +87,7 @@ final class MinimalNettyProxy {
         headers.remove(name.trim());
       }
     }
-    headers.remove(HttpHeaderNames.CONNECTION).remove(HttpHeaderNames.KEEP_ALIVE)
+    headers.remove(HttpHeaderNames.CONNECTION).remove("keep-alive")
         .remove("proxy-connection").remove(HttpHeaderNames.TE).remove(HttpHeaderNames.TRAILER)
         .remove(HttpHeaderNames.UPGRADE);
   }
