@@ -409,6 +409,14 @@ public final class Headers {
       return this;
     }
 
+    /** Appends every field of {@code headers}, which were checked when they were built. */
+    Builder addAll(Headers headers) {
+      for (int i = 0; i < headers.keys.length; i++) {
+        addValidated(headers.keys[i], headers.names[i], headers.values[i]);
+      }
+      return this;
+    }
+
     Builder addValidated(String key, String name, String value) {
       keys.add(key);
       names.add(name);

@@ -450,7 +450,8 @@ public final class OffloadRequest {
     private final String rawPath;
     private final String rawQuery;
     private final Headers.Builder headers = Headers.builder();
-    private final Map<AttributeKey<?>, Object> attributes = new IdentityHashMap<>();
+    /** Made at the first attribute: most requests carry none (an empty one costs ~300 B). */
+    private Map<AttributeKey<?>, Object> attributes;
     private InetAddress clientAddress = LOOPBACK;
     private String scheme = "http";
     private String host;
@@ -532,10 +533,7 @@ public final class OffloadRequest {
      * @return this builder
      */
     public Builder headers(Headers headers) {
-      requireNonNull(headers, "headers");
-      for (int i = 0; i < headers.size(); i++) {
-        this.headers.add(headers.name(i), headers.value(i));
-      }
+      this.headers.addAll(requireNonNull(headers, "headers")); // checked when they were built
       return this;
     }
 
@@ -605,6 +603,9 @@ public final class OffloadRequest {
     public <T> Builder attribute(AttributeKey<T> key, T value) {
       requireNonNull(key, "key");
       requireNonNull(value, "value");
+      if (attributes == null) {
+        attributes = new IdentityHashMap<>();
+      }
       attributes.put(key, key.cast(value));
       return this;
     }
@@ -637,7 +638,7 @@ public final class OffloadRequest {
      */
     public OffloadRequest build() {
       Map<AttributeKey<?>, Object> attrs =
-          attributes.isEmpty()
+          attributes == null
               ? Map.of()
               : Collections.unmodifiableMap(new IdentityHashMap<>(attributes));
       return new OffloadRequest(this, attrs);

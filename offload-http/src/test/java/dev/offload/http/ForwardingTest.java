@@ -672,4 +672,30 @@ class ForwardingTest {
     gw.awaitHandled(1);
     assertThat(outcome.get()).isEqualTo(dev.offload.core.Outcome.FAILURE);
   }
+
+  @Test
+  void relaysALargeBinaryDownloadIntactAndCompletesWithItsByteCount() throws Exception {
+    byte[] data = new byte[3 * 1024 * 1024 + 17]; // hundreds of OkHttp's 8 KiB segments
+    new Random(7).nextBytes(data);
+    Loopback.Backend b = backend();
+    b.responder = ex -> Loopback.respond(ex, 200, data);
+    AtomicReference<dev.offload.core.Completion> completion = new AtomicReference<>();
+    Backend target = Backend.of("b", b.uri());
+    this.backend = target;
+    OffloadRouter router = OffloadRouter.builder()
+        .route(Route.prefix("/api/"), (FailoverStrategy) (request, context) -> new Decision.Forward(
+            target, target.instances().get(0), dev.offload.core.DecisionHandle.create(
+                context.ticker(), completion::set)))
+        .build();
+    Gateway.Running gw = closer.add(server.start(OffloadExecutor.of(router), Gateway.Host.answering("host")));
+    try (RawClient client = new RawClient(gw.port())) {
+      Response response = client.send(get("/api/file")).read();
+      assertThat(response.status()).isEqualTo(200);
+      assertThat(response.complete()).isTrue();
+      assertThat(response.body()).isEqualTo(data);
+    }
+    gw.awaitHandled(1);
+    assertThat(completion.get().outcome()).isEqualTo(dev.offload.core.Outcome.SUCCESS);
+    assertThat(completion.get().bytes()).isEqualTo(data.length);
+  }
 }

@@ -25,7 +25,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
@@ -38,8 +37,11 @@ final class NettyHost {
 
   private NettyHost() {}
 
-  /** Starts the host, with {@code offload} in front when not null; returns its port. */
-  static int start(OffloadExecutor offload, List<AutoCloseable> closers) throws Exception {
+  /**
+   * Starts the host, with {@code offload} in front when not null; returns its port. It runs
+   * until the process exits (each arm has a JVM of its own).
+   */
+  static int start(OffloadExecutor offload) throws Exception {
     boolean epoll = Epoll.isAvailable();
     EventLoopGroup group = epoll ? new EpollEventLoopGroup() : new NioEventLoopGroup();
     ExecutorService blocking = Executors.newCachedThreadPool();
@@ -56,11 +58,6 @@ final class NettyHost {
           }
         })
         .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-    closers.add(() -> {
-      server.close().sync();
-      group.shutdownGracefully().sync();
-      blocking.shutdownNow();
-    });
     return ((InetSocketAddress) server.localAddress()).getPort();
   }
 

@@ -47,6 +47,7 @@ import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
 import okhttp3.Request;
 import okhttp3.Response;
+import okio.Buffer;
 import okio.BufferedSource;
 
 /**
@@ -509,7 +510,7 @@ public final class Forwarder implements AutoCloseable {
     // the backend's call timeout is the deadline of all attempts together; each attempt gets the
     // retry policy's per-try timeout, or what is left of the deadline if that is less
     long deadlineNanos = outgoing.backend().callTimeout().toNanos();
-    long startNanos = System.nanoTime();
+    long startNanos = deadlineNanos > 0 ? System.nanoTime() : 0; // no clock read without one
     long perTryNanos = retryPolicy.perTryTimeout().toNanos();
     for (int attempt = 1; ; attempt++) {
       try {
@@ -622,13 +623,15 @@ public final class Forwarder implements AutoCloseable {
       sink.complete();
       return ForwardOutcome.of(successTag, success, successKind, status);
     }
+    // relayed from OkHttp's own buffer, segment by segment: no array of ours, no copy
     BufferedSource source = response.body().source();
-    byte[] buffer = new byte[BUFFER_SIZE];
+    Buffer atHand = source.getBuffer();
+    Buffer.UnsafeCursor cursor = new Buffer.UnsafeCursor();
     long relayed = 0;
     while (true) {
-      int n;
+      boolean more;
       try {
-        n = source.read(buffer);
+        more = source.request(1); // blocks until some bytes are at hand, or the body ended
       } catch (IOException e) {
         exchange.abort(); // never a clean end of a truncated body
         sink.abort();
@@ -638,19 +641,23 @@ public final class Forwarder implements AutoCloseable {
             Outcome.FAILURE, kind, status, relayed);
       }
       try {
-        if (n < 0) {
+        if (!more) {
           // stored before the client has the last bytes: a client that asks again at once finds
           // it (the body is whole from the backend whatever the client does next)
           sink.complete();
           out.close();
           return new ForwardOutcome(successTag, success, successKind, status, relayed);
         }
-        out.write(buffer, 0, n);
-        relayed += n;
-        sink.write(buffer, 0, n);
-        if (source.getBuffer().size() == 0) {
-          out.flush(); // nothing more at hand: let the client see what arrived (streaming)
+        long size = atHand.size();
+        try (Buffer.UnsafeCursor segments = atHand.readUnsafe(cursor)) {
+          for (int n = segments.next(); n != -1; n = segments.next()) {
+            out.write(segments.data, segments.start, n);
+            relayed += n;
+            sink.write(segments.data, segments.start, n);
+          }
         }
+        atHand.skip(size);
+        out.flush(); // nothing more at hand: let the client see what arrived (streaming)
       } catch (IOException e) {
         exchange.abort();
         sink.abort();
