@@ -566,6 +566,47 @@ class NettyForwarderTest {
   }
 
   @Test
+  void withNettyForwardingOffTheOkHttpForwarderRelays() throws Exception {
+    try (RawBackend backend = new RawBackend((s, i) -> {
+      RawBackend.Request req = backendRead(s);
+      String body = "connection=" + req.header("connection");
+      RawBackend.write(s, "HTTP/1.1 200 OK\r\nContent-Length: " + body.length() + "\r\n\r\n"
+          + body);
+    })) {
+      Backend b = Backend.of("orders", backend.uri());
+      OffloadRouter router = OffloadRouter.builder()
+          .otherwise((request, context) -> new Decision.Forward(b, b.instances().get(0),
+              DecisionHandle.create(context.ticker(), completions::add)))
+          .build();
+      OffloadServer server = closing(OffloadServer.builder(closing(OffloadExecutor.of(router)))
+          .port(0).nettyForwarding(false).start());
+      try (Raw client = new Raw(server.port())) {
+        assertThat(client.send("GET / HTTP/1.1\r\nHost: shop\r\n\r\n").read().body())
+            .as("OkHttp adds Connection: Keep-Alive; the Netty relay adds nothing")
+            .isEqualTo("connection=Keep-Alive");
+        // checked before the client closes: on the blocking path the last chunk may be written
+        // after the client already has every byte, and a client gone by then counts as dropped
+        assertThat(completion()).extracting(Completion::outcome, Completion::failure)
+            .containsExactly(Outcome.SUCCESS, FailureKind.NONE);
+      }
+    }
+  }
+
+  @Test
+  void refusesBadPoolSettingsNamingThem() {
+    OffloadExecutor executor = closing(OffloadExecutor.of(OffloadRouter.builder()
+        .otherwise(dev.offload.core.OffloadStrategy.passThrough()).build()));
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> NettyForwarder.builder(executor).maxIdlePerInstance(-1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxIdlePerInstance").hasMessageContaining("-1");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> NettyForwarder.builder(executor).idleTimeout(Duration.ZERO))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("idleTimeout");
+  }
+
+  @Test
   void reusesOneBackendConnectionForSequentialRequests() throws Exception {
     Set<Integer> ports = ConcurrentHashMap.newKeySet();
     HttpServer backend = jdkBackend(ex -> {
