@@ -27,14 +27,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * The access log through a real gateway on both servers: one JSON line per request, whatever the
  * decision, never a credential.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class AccessLogGatewayTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Instant T0 = Instant.parse("2026-11-28T07:00:00Z");

@@ -35,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /** Offloaded tasks through both adapters on loopback: 202, status, 303, replay, cancel, 503. */
 class AsyncTaskGatewayTest {
@@ -108,7 +108,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void submitPollSeeOtherAndReplayTheResult(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, echoPool().build());
 
@@ -140,7 +140,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void sameIdempotencyKeyGetsTheSameTask(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, echoPool().build());
 
@@ -159,7 +159,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void anotherIdentityGets404AndAnUnknownIdToo(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, echoPool().build());
     String location = post(gw, "k-alice", "a").header("Location");
@@ -174,7 +174,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void deleteCancelsAQueuedTaskWhichThenNeverRuns(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, echoPool().build());
     String location = post(gw, "k-alice", "a").header("Location");
@@ -190,7 +190,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void fullQueueIs503WithRetryAfterAndInvalidIs400(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, echoPool().queueCapacity(1).build());
     assertThat(post(gw, "k-alice", "a").status()).isEqualTo(202);
@@ -210,7 +210,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void expiredTaskIs410(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, echoPool().build());
     String location = post(gw, "k-alice", "a").header("Location");
@@ -224,7 +224,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void shutdownRefusesNewTasksAndDrainsAcceptedOnes(Gateway server) throws Exception {
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
@@ -264,7 +264,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void resizesARealImageOnTheWorker(Gateway server) throws Exception {
     Executor direct = Runnable::run;
     TaskPool pool = TaskPool.builder("thumbnails").ticker(ticker).executor(direct)
@@ -296,7 +296,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void idlePoolAnswersInlineFromItsWorkerUnlessTheClientPrefersAsync(Gateway server)
       throws Exception {
     TaskPool pool = TaskPool.builder("echo").ticker(ticker).workers(1)
@@ -320,7 +320,7 @@ class AsyncTaskGatewayTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void fireAndForgetIs202WithoutStatusUrlCountedBoundedAndNotKept(Gateway server)
       throws Exception {
     io.micrometer.core.instrument.simple.SimpleMeterRegistry registry =

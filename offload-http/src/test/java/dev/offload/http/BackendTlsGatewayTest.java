@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * TLS to a real TLS backend on loopback (MockWebServer), certificates generated here: a trusted
@@ -36,7 +36,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * certificate get 502 with nothing of the request sent.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class BackendTlsGatewayTest {
   private static final char[] PASSWORD = "changeit".toCharArray();
   private static final HeldCertificate ROOT = new HeldCertificate.Builder()

@@ -20,11 +20,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /** Gzip of forwarded answers through a real gateway on both servers. */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class CompressionGatewayTest {
   private static final String TEXT = "{\"order\": 42, \"item\": \"book\"}\n".repeat(200);
 

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -42,7 +42,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * the forwarder and from the host's own handler on a pass-through, then answered without either.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class EdgeCacheGatewayTest {
   @Parameter Gateway server;
   private final List<AutoCloseable> closeables = new ArrayList<>();

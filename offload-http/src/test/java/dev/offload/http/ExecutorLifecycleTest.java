@@ -25,14 +25,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * The executor's life and what it tells: one meter registry (the router's), closing, backend
  * failures in the log but not in the client's answer, refusals counted before routing.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class ExecutorLifecycleTest {
   @Parameter Gateway server;
   @RegisterExtension final Closer closer = new Closer();

@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * The executor's own decisions and refusals on loopback, each through both adapters: the JDK
@@ -64,7 +64,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void connectIsNeverTunnelled(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, OffloadStrategy.passThrough());
     // authority-form, the form CONNECT has (RFC 9110 section 9.3.6): neither server lets it
@@ -97,7 +97,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void traceIsRefusedAndNeverReachesTheBackendOrTheHost(Gateway server) throws Exception {
     Loopback.Backend backend = new Loopback.Backend();
     closer.add(backend);
@@ -121,7 +121,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void aHostWithUserinfoIsRefusedWith400AndCloseAndNeverRelayed(Gateway server)
       throws Exception {
     Loopback.Backend backend = new Loopback.Backend();
@@ -150,7 +150,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void twoHostHeadersAreRefusedWith400AndClose(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, OffloadStrategy.passThrough());
     try (RawClient client = new RawClient(gw.port())) {
@@ -167,7 +167,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void contentLengthWithTransferEncodingIsRefusedWith400AndClose(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, OffloadStrategy.passThrough());
     try (RawClient client = new RawClient(gw.port())) {
@@ -203,7 +203,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void passThroughReachesTheHostHandlerUntouched(Gateway server) throws Exception {
     CompletableFuture<Received> seen = new CompletableFuture<>();
     Gateway.Running gw = gateway(server, OffloadExecutor.of(router(OffloadStrategy.passThrough())),
@@ -223,7 +223,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void anExceptionFromTheHostHandlerPropagatesUnchanged(Gateway server) throws Exception {
     IllegalStateException thrown = new IllegalStateException("host bug");
     Gateway.Running gw = gateway(server, OffloadExecutor.of(router(OffloadStrategy.passThrough())),
@@ -238,7 +238,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void redirectAnswersWithTheLocationAndDecisionHeaders(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, (request, context) -> new Decision.Redirect(308,
         URI.create("https://cdn.example/x/app.css"), Headers.of("Cache-Control", "max-age=60")));
@@ -250,7 +250,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void rejectIsAProblemDocumentWithTheDecisionHeaders(Gateway server) throws Exception {
     Gateway.Running gw = gateway(server, (request, context) -> Decision.reject(429, "slow \"down\"\n",
         Headers.of("Retry-After", "7")));
@@ -263,7 +263,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void aConnectionCloseFieldInTheAnswerClosesTheConnection(Gateway server) throws Exception {
     // ServerExchange.startResponse: Connection: close asks the adapter to close after the
     // response. No request body is left unread here, so nothing else would make a server close.
@@ -279,7 +279,7 @@ class ExecutorTest {
 
   /** A load-shedding reject must not hold a thread while a slow client trickles its body. */
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void aRejectLeavingTheBodyUnreadClosesAtOnceWithoutWaitingForTheBody(Gateway server)
       throws Exception {
     Gateway.Running gw = gateway(server, (request, context) ->
@@ -297,7 +297,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void serveCachedWritesTheResponseAndCompletesTheHandle(Gateway server) throws Exception {
     CachedResponse cached = CachedResponse.of(200, Headers.of("Content-Type", "text/plain"),
         "cached!".getBytes(UTF_8));
@@ -314,7 +314,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void offloadWithoutAHandlerIs503AndTheHandleIsDropped(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     Gateway.Running gw = gateway(server, (request, context) ->
@@ -327,7 +327,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void aThrowingOffloadHandlerFailsTheHandleAndAnswers500(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->
@@ -345,7 +345,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void anOffloadHandlerThrowingACheckedExceptionUndeclaredFailsTheHandleAndAnswers500(
       Gateway server) throws Exception {
     AtomicReference<Completion> completion = new AtomicReference<>();
@@ -368,7 +368,7 @@ class ExecutorTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void anOffloadHandlerAnswersAndCompletesTheHandle(Gateway server) throws Exception {
     AtomicReference<Outcome> outcome = new AtomicReference<>();
     OffloadExecutor executor = OffloadExecutor.builder(router((request, context) ->

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * The external authorizer through both adapters: the call is made by the executor, never by
@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * reaches the backend and a forged one does not.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class ExternalAuthorizerTest {
   @Parameter Gateway server;
   @RegisterExtension final Closer closer = new Closer();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * Failover and budgeted retries through a real gateway to real backends on loopback, once on the
@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * connections.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class FailoverGatewayTest {
   @Parameter Gateway server;
   @RegisterExtension final Closer closer = new Closer();

@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * What reaches the backend of the request's header fields: the forwarding family, underscore
@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * real gateway on both servers to a backend that records what it parsed (or the raw octets).
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class ForwardingHeadersTest {
   /** Sent by a client that wants the backend to believe it is someone or somewhere else. */
   private static final List<String> FORWARDING_FAMILY = List.of(

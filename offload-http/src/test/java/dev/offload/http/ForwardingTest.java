@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * The forwarder through a real gateway to real backends, all on loopback: every test runs once
@@ -40,7 +40,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * forwarder), and, from offload-netty's run, once on Netty (its non-blocking forwarder).
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class ForwardingTest {
   @Parameter Gateway server;
   @RegisterExtension final Closer closer = new Closer();

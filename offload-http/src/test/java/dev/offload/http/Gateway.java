@@ -32,7 +32,12 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.ArgumentsProvider;
+import org.junit.jupiter.params.support.ParameterDeclarations;
 
 /**
  * The host's own server with an {@link OffloadExecutor} in front of the host's handler, as a user
@@ -97,6 +102,33 @@ enum Gateway {
       return ((Starter) starter.getDeclaredConstructor().newInstance()).start(executor, host);
     }
   };
+
+  /**
+   * The gateways a suite runs on, for {@code @ArgumentsSource(Gateway.Selected.class)}: those
+   * named by {@value #SELECTED} when it is set (offload-netty sets {@code NETTY}); else every
+   * gateway whose server is on the class path (here JDK and Jetty; Netty's starter lives in
+   * offload-netty's tests). A gateway that cannot run is left out rather than reported skipped.
+   */
+  static final class Selected implements ArgumentsProvider {
+    @Override
+    public Stream<? extends Arguments> provideArguments(ParameterDeclarations parameters,
+        ExtensionContext context) {
+      String selected = System.getProperty(SELECTED, "");
+      return Stream.of(values())
+          .filter(g -> selected.isBlank() ? g != NETTY || nettyOnClassPath()
+              : List.of(selected.split(",")).contains(g.name()))
+          .map(Arguments::of);
+    }
+
+    private static boolean nettyOnClassPath() {
+      try {
+        Class.forName(NETTY_STARTER);
+        return true;
+      } catch (ClassNotFoundException e) {
+        return false;
+      }
+    }
+  }
 
   /** The class offload-netty's tests provide for {@link #NETTY}. */
   static final String NETTY_STARTER = "dev.offload.http.NettyGateway";

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * A guard scoped to {@code /admin} sees the normalized path, so spellings of {@code /admin} that
@@ -30,7 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * none reaches the host. Through a real gateway on both servers, with raw sockets.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class GuardPathBypassTest {
   private static final List<String> SPELLINGS =
       List.of("/admin", "//admin", "/./admin", "/admin/", "/%61dmin", "/admin;x", "/x/../admin",

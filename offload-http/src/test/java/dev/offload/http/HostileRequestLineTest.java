@@ -16,14 +16,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * Requests a hostile client writes by hand, refused by the executor whatever the server in front
  * lets through: through a real gateway on both servers, with raw sockets.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class HostileRequestLineTest {
   @Parameter Gateway server;
   @RegisterExtension final Closer closer = new Closer();

@@ -24,14 +24,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * A client cannot forge the identity an authentication guard establishes: raw requests through
  * a real gateway on both servers, to a backend and a host that record what they received.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class IdentityForgeryTest {
   private static final Identity ALICE = Identity.of("alice", Set.of("orders:read"));
   private static final List<String> FORGED = List.of(

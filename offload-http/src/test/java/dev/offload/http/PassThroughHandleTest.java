@@ -22,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * A pass-through's {@link DecisionHandle} is completed with what the host's own handler did,
@@ -72,7 +72,7 @@ class PassThroughHandleTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void completesSuccessWithTheHostsStatusBytesAndLatencyOnTheRoutersTicker(Gateway server)
       throws Exception {
     Gateway.Running gw = start(server, request -> {
@@ -95,7 +95,7 @@ class PassThroughHandleTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void aHostAnswering503CompletesAsAServerErrorFailure(Gateway server) throws Exception {
     Gateway.Running gw = start(server,
         request -> new Gateway.Reply(503, "busy".getBytes(UTF_8)));
@@ -111,7 +111,7 @@ class PassThroughHandleTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void anAdmittingGuardsResponseHeadersReachTheClientOnAPassThrough(Gateway server)
       throws Exception {
     OffloadRouter router = OffloadRouter.builder()
@@ -131,7 +131,7 @@ class PassThroughHandleTest {
   }
 
   @ParameterizedTest
-  @EnumSource(Gateway.class)
+  @ArgumentsSource(Gateway.Selected.class)
   void aHostHandlerThatThrowsCompletesAsAnInternalErrorAndTheExceptionPropagates(Gateway server)
       throws Exception {
     RuntimeException boom = new IllegalStateException("the host's handler failed");

@@ -25,7 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ArgumentsSource;
 
 /**
  * A client that announces a body and then holds it back (or trickles it) must not hold a
@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * both servers.
  */
 @ParameterizedClass(name = "gateway on {0}")
-@EnumSource(Gateway.class)
+@ArgumentsSource(Gateway.Selected.class)
 class StalledUploadTest {
   private static final Duration IDLE = Duration.ofSeconds(1);
   private static final Duration TOTAL = Duration.ofSeconds(2);
