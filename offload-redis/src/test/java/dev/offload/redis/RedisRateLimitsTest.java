@@ -80,6 +80,34 @@ class RedisRateLimitsTest {
         .build();
   }
 
+  /**
+   * Sends {@code count} requests for {@code apiKey} at once from 12 threads, spread over the
+   * fleet's instances in turn, and returns their statuses.
+   */
+  private static List<Integer> atOnce(List<OffloadRouter> fleet, int count, String apiKey)
+      throws Exception {
+    ExecutorService threads = Executors.newFixedThreadPool(12);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<Integer>> answers = new ArrayList<>();
+      for (int i = 0; i < count; i++) {
+        OffloadRouter instance = fleet.get(i % fleet.size());
+        answers.add(threads.submit(() -> {
+          go.await();
+          return status(instance.decide(request(apiKey)));
+        }));
+      }
+      go.countDown();
+      List<Integer> statuses = new ArrayList<>();
+      for (Future<Integer> answer : answers) {
+        statuses.add(answer.get(30, TimeUnit.SECONDS));
+      }
+      return statuses;
+    } finally {
+      threads.shutdownNow();
+    }
+  }
+
   private static OffloadRequest request(String apiKey) {
     return OffloadRequest.get("/api/orders").header("X-Api-Key", apiKey).build();
   }
@@ -94,33 +122,9 @@ class RedisRateLimitsTest {
     for (int i = 0; i < 3; i++) {
       fleet.add(router(open(shared().exact(Duration.ofSeconds(5))), 20));
     }
-    ExecutorService threads = Executors.newFixedThreadPool(12);
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Integer>> answers = new ArrayList<>();
-      for (int i = 0; i < 90; i++) {
-        OffloadRouter instance = fleet.get(i % 3);
-        answers.add(threads.submit(() -> {
-          go.await();
-          return status(instance.decide(request("key-1")));
-        }));
-      }
-      go.countDown();
-      int admitted = 0;
-      int limited = 0;
-      for (Future<Integer> answer : answers) {
-        int status = answer.get(30, TimeUnit.SECONDS);
-        if (status == ADMITTED) {
-          admitted++;
-        } else if (status == 429) {
-          limited++;
-        }
-      }
-      assertThat(admitted).isEqualTo(20);
-      assertThat(limited).isEqualTo(70);
-    } finally {
-      threads.shutdownNow();
-    }
+    List<Integer> statuses = atOnce(fleet, 90, "key-1");
+    assertThat(statuses.stream().filter(st -> st == ADMITTED)).hasSize(20);
+    assertThat(statuses.stream().filter(st -> st == 429)).hasSize(70);
     assertThat(status(fleet.get(0).decide(request("key-2"))))
         .as("another key has its own bucket").isEqualTo(ADMITTED);
   }
@@ -173,25 +177,7 @@ class RedisRateLimitsTest {
       shared.add(limits);
       fleet.add(router(limits, 20));
     }
-    ExecutorService threads = Executors.newFixedThreadPool(12);
-    int admitted = 0;
-    try {
-      CountDownLatch go = new CountDownLatch(1);
-      List<Future<Integer>> answers = new ArrayList<>();
-      for (int i = 0; i < 300; i++) {
-        OffloadRouter instance = fleet.get(i % 3);
-        answers.add(threads.submit(() -> {
-          go.await();
-          return status(instance.decide(request("burst")));
-        }));
-      }
-      go.countDown();
-      for (Future<Integer> answer : answers) {
-        admitted += answer.get(30, TimeUnit.SECONDS) == ADMITTED ? 1 : 0;
-      }
-    } finally {
-      threads.shutdownNow();
-    }
+    int admitted = (int) atOnce(fleet, 300, "burst").stream().filter(st -> st == ADMITTED).count();
     // then one request at a time, one round-trip apart, until the limit shows everywhere
     for (int i = 0; i < 60; i++) {
       for (RedisRateLimits limits : shared) {
