@@ -212,6 +212,25 @@ class RedisTaskFleetTest {
   }
 
   @Test
+  void aResultExpiresWithItsTtlOnEveryInstanceAndIsThenAnsweredGone() throws Exception {
+    RedisTaskStore store = RedisTaskStore.builder(client).build();
+    stores.add(store);
+    TaskPool a = TaskPool.builder("thumbs").task(ranOn("a")).resultTtl(Duration.ofSeconds(1))
+        .store(store).queue(queue("a", RedisTaskStore.DEFAULT_COMMAND_TIMEOUT)).build();
+    pools.add(a);
+    TaskPool b = instance("b", ranOn("b"));
+    String id = accepted(a.submit(request("cat.png"), Optional.empty())).task().id();
+    assertThat(events.awaitFinal(id, WAIT).state()).isEqualTo(TaskState.SUCCEEDED);
+
+    events.awaitGone(id, WAIT);
+
+    assertThat(b.find(id)).isEmpty();
+    TaskSnapshot gone = b.findExpired(id).orElseThrow(); // 410, not 404
+    assertThat(gone.state()).isEqualTo(TaskState.SUCCEEDED);
+    assertThat(gone.result()).isEmpty();
+  }
+
+  @Test
   void anIdempotencyKeyIsSharedByTheInstancesPerOwner() throws Exception {
     TaskPool a = instance("a", ranOn("a"));
     TaskPool b = instance("b", ranOn("b"));
