@@ -6,6 +6,7 @@ import com.google.common.base.Ticker;
 import dev.offload.core.async.TaskQueue;
 import dev.offload.core.internal.Settings;
 import io.lettuce.core.Consumer;
+import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandInterruptedException;
@@ -56,7 +57,8 @@ import java.util.stream.Collectors;
  * import dev.offload.core.async.TaskPool;
  * import dev.offload.redis.tasks.RedisTaskQueue;
  * import dev.offload.redis.tasks.RedisTaskStore;
- * import io.lettuce.core.RedisClient;
+ * import io.lettuce.core.RedisBusyException;
+import io.lettuce.core.RedisClient;
  *
  * RedisClient redis = RedisClient.create("redis://127.0.0.1:6379");
  * TaskPool pool = TaskPool.builder("thumbnails")
@@ -425,14 +427,14 @@ public final class RedisTaskQueue implements TaskQueue {
     if (groupReady) {
       return;
     }
-    try {
-      commands.call("queue.group", () -> redis().xgroupCreate(
-          XReadArgs.StreamOffset.from(stream, "0"), group, XGroupCreateArgs.Builder.mkstream()));
-    } catch (RedisCommandExecutionException e) {
-      if (!String.valueOf(e.getMessage()).startsWith("BUSYGROUP")) {
-        throw e;
+    commands.call("queue.group", () -> {
+      try {
+        return redis().xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group,
+            XGroupCreateArgs.Builder.mkstream());
+      } catch (RedisBusyException e) {
+        return "exists"; // another instance created it: what we wanted
       }
-    }
+    });
     groupReady = true;
   }
 
