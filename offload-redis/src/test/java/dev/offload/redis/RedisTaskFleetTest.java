@@ -212,6 +212,29 @@ class RedisTaskFleetTest {
   }
 
   @Test
+  void aResultExpiresWithItsTtlOnEveryInstanceAndIsThenAnsweredGone() throws Exception {
+    List<TaskPool> fleet = new ArrayList<>();
+    for (String name : List.of("a", "b")) { // the same configuration on every instance
+      RedisTaskStore store = RedisTaskStore.builder(client).build();
+      stores.add(store);
+      fleet.add(TaskPool.builder("thumbs").task(ranOn(name)).resultTtl(Duration.ofSeconds(1))
+          .store(store).queue(queue(name, RedisTaskStore.DEFAULT_COMMAND_TIMEOUT)).build());
+    }
+    pools.addAll(fleet);
+    TaskPool a = fleet.get(0);
+    TaskPool b = fleet.get(1);
+    String id = accepted(a.submit(request("cat.png"), Optional.empty())).task().id();
+    assertThat(events.awaitFinal(id, WAIT).state()).isEqualTo(TaskState.SUCCEEDED);
+
+    events.awaitGone(id, WAIT);
+
+    assertThat(b.find(id)).isEmpty();
+    TaskSnapshot gone = b.findExpired(id).orElseThrow(); // 410, not 404
+    assertThat(gone.state()).isEqualTo(TaskState.SUCCEEDED);
+    assertThat(gone.result()).isEmpty();
+  }
+
+  @Test
   void anIdempotencyKeyIsSharedByTheInstancesPerOwner() throws Exception {
     TaskPool a = instance("a", ranOn("a"));
     TaskPool b = instance("b", ranOn("b"));

@@ -96,7 +96,7 @@ class RedisTaskStoreTest {
   @Test
   void anExpiredTaskIsRememberedWithoutItsResultForGoneAnswers() throws Exception {
     try (TaskKeyEvents events = new TaskKeyEvents(client, store)) {
-      store.put(succeeded(ID, ticker.read(), Duration.ofMillis(50)));
+      store.put(succeeded(ID, ticker.read(), Duration.ofMillis(500)));
       assertThat(store.expired(ID)).isEmpty(); // still live
 
       events.awaitGone(ID, Duration.ofSeconds(10));

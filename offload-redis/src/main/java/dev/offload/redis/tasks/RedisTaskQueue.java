@@ -6,6 +6,7 @@ import com.google.common.base.Ticker;
 import dev.offload.core.async.TaskQueue;
 import dev.offload.core.internal.Settings;
 import io.lettuce.core.Consumer;
+import io.lettuce.core.RedisBusyException;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandInterruptedException;
@@ -30,8 +31,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -54,7 +57,8 @@ import java.util.stream.Collectors;
  * import dev.offload.core.async.TaskPool;
  * import dev.offload.redis.tasks.RedisTaskQueue;
  * import dev.offload.redis.tasks.RedisTaskStore;
- * import io.lettuce.core.RedisClient;
+ * import io.lettuce.core.RedisBusyException;
+import io.lettuce.core.RedisClient;
  *
  * RedisClient redis = RedisClient.create("redis://127.0.0.1:6379");
  * TaskPool pool = TaskPool.builder("thumbnails")
@@ -142,6 +146,8 @@ public final class RedisTaskQueue implements TaskQueue {
   private final AtomicLong nextReclaim;
   /** Entries delivered to this instance and neither acknowledged nor released. */
   private final Set<String> inFlight = ConcurrentHashMap.newKeySet();
+  /** Deliveries the pool released (Redis failed under it): this instance tries them again. */
+  private final Queue<Delivery> released = new ConcurrentLinkedQueue<>();
   private final ScheduledExecutorService givenScheduler;
   private ScheduledExecutorService ownScheduler; // guarded by this
   private ScheduledFuture<?> heartbeat; // guarded by this
@@ -253,6 +259,23 @@ public final class RedisTaskQueue implements TaskQueue {
     }
     ensureGroup();
     try {
+      Delivery again = released.poll();
+      if (again != null) {
+        Long mine;
+        try {
+          mine = commands.call("queue.retake", () -> redis().<Long>eval(HEARTBEAT,
+              ScriptOutputType.INTEGER, new String[] {stream}, ascii(group), ascii(consumer),
+              ascii(again.receipt())));
+        } catch (RuntimeException e) {
+          released.add(again); // Redis still fails: the next poll tries again
+          throw e;
+        }
+        if (mine != null && mine == 1) { // still ours, not acknowledged: run it
+          inFlight.add(again.receipt());
+          startHeartbeat();
+          return Optional.of(new Delivery(again.task(), again.receipt(), true));
+        }
+      }
       long now = ticker.read();
       long due = nextReclaim.get();
       if (now - due >= 0 && nextReclaim.compareAndSet(due, now + reclaimCheckNanos)) {
@@ -296,9 +319,17 @@ public final class RedisTaskQueue implements TaskQueue {
         new String[] {stream}, ascii(group), ascii(delivery.receipt())));
   }
 
+  /**
+   * {@inheritDoc} Here: the heartbeat stops for it, and this instance's next poll takes it again
+   * if it still holds it then (so that a Redis that failed for a moment does not hold a task
+   * back for {@link Builder#reclaimAfter}); until then any instance may reclaim it.
+   */
   @Override
   public void release(Delivery delivery) {
     inFlight.remove(requireNonNull(delivery, "delivery").receipt());
+    if (!closed) {
+      released.add(delivery);
+    }
   }
 
   @Override
@@ -336,6 +367,12 @@ public final class RedisTaskQueue implements TaskQueue {
       }
       Delivery delivery = new Delivery(RedisTaskCodec.decodeQueued(encoded), message.getId(),
           reclaimed);
+      if (!delivery.task().pool().equals(pool)) {
+        commands.warn("queue.pool", "entry " + message.getId() + " of " + stream
+            + " is a task of pool '" + delivery.task().pool() + "', not '" + pool
+            + "'; left pending", null);
+        return Optional.empty();
+      }
       inFlight.add(message.getId());
       startHeartbeat();
       return Optional.of(delivery);
@@ -390,14 +427,14 @@ public final class RedisTaskQueue implements TaskQueue {
     if (groupReady) {
       return;
     }
-    try {
-      commands.call("queue.group", () -> redis().xgroupCreate(
-          XReadArgs.StreamOffset.from(stream, "0"), group, XGroupCreateArgs.Builder.mkstream()));
-    } catch (RedisCommandExecutionException e) {
-      if (!String.valueOf(e.getMessage()).startsWith("BUSYGROUP")) {
-        throw e;
+    commands.call("queue.group", () -> {
+      try {
+        return redis().xgroupCreate(XReadArgs.StreamOffset.from(stream, "0"), group,
+            XGroupCreateArgs.Builder.mkstream());
+      } catch (RedisBusyException e) {
+        return "exists"; // another instance created it: what we wanted
       }
-    }
+    });
     groupReady = true;
   }
 
