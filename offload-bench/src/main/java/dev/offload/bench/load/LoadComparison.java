@@ -112,7 +112,10 @@ public final class LoadComparison {
       Bracketed c32 = measure(wrk, arms, NGINX, 32, seconds, rounds);
       Bracketed c1 = measure(wrk, arms, DIRECT, 1, c1Seconds, rounds);
       report(arms.keySet(), c32, c1);
-      lastLine = !c32.has("netty gateway") ? "" : String.format(Locale.ROOT,
+      // the three figures, when the arms they need ran (offload.bench.arms may leave some out)
+      boolean figures = c32.has("netty gateway") && c32.has("jdk gateway")
+          && c32.has("minimal jdk+okhttp");
+      lastLine = !figures ? "" : String.format(Locale.ROOT,
           "netty_forward_vs_nginx=%.2f jdk_forward_vs_minimal=%.2f netty_added_p50_us=%.0f",
           c32.ratio("netty gateway", r -> r.rps),
           c32.ratio("jdk gateway", "minimal jdk+okhttp", r -> r.rps),
