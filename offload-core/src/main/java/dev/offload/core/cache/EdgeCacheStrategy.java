@@ -106,15 +106,7 @@ public final class EdgeCacheStrategy implements CdnStrategy {
               + stored.freshnessNanos / 1_000_000_000L + " s");
     }
     if (stored != null && stored.isFresh(now)) {
-      boolean notModified = Conditionals.notModified(headers, stored);
-      if (explaining) {
-        context.note("cache.result", notModified ? "HIT (304)" : "HIT");
-      } else {
-        cache.record(CacheStatus.HIT);
-      }
-      DecisionHandle handle = DecisionHandle.createAt(context.ticker(), now);
-      handle.addResponseHeaders(stored.hitFields(now));
-      return new Decision.ServeCached(notModified ? stored.notModified : stored.response, handle);
+      return hit(stored, headers, now, context);
     }
     CacheStatus status = stored == null ? CacheStatus.MISS : CacheStatus.EXPIRED;
     String refusal = StoredResponse.requestRefusal(method, headers);
@@ -158,9 +150,20 @@ public final class EdgeCacheStrategy implements CdnStrategy {
         follower.handle().waitFor(new Follower(key, headers, running, follower.handle()));
         return follower;
       }
-      // the fetch we would wait for ended in between: go without filling rather than race
+      // the fetch we would wait for ended in between: its response may be stored by now
+      StoredResponse filled = freshNow(key, headers, now);
+      if (filled != null) {
+        return hit(filled, headers, now, context);
+      }
       cache.record(status);
       return withStatus(origin(context), status);
+    }
+    // leading now; a fetch that ended between the lookup above and taking the lead may have
+    // stored a fresh response: answer with it rather than fetch again
+    StoredResponse filled = freshNow(key, headers, now);
+    if (filled != null) {
+      cache.finish(fetch);
+      return hit(filled, headers, now, context);
     }
     cache.record(status);
     Decision.Holding leader = withStatus(backend == null
@@ -177,6 +180,27 @@ public final class EdgeCacheStrategy implements CdnStrategy {
       }
     }
     return leader;
+  }
+
+  /** A fresh stored response for the request now, or null (a second look, after the first). */
+  private StoredResponse freshNow(CacheKey key, Headers headers, long now) {
+    Variants variants = cache.lookup(key, false);
+    StoredResponse stored = variants == null ? null : variants.match(headers);
+    return stored != null && stored.isFresh(now) ? stored : null;
+  }
+
+  /** Answers from memory with a fresh stored response (304 when the request's validators match). */
+  private Decision hit(StoredResponse stored, Headers headers, long now,
+      DecisionContext context) {
+    boolean notModified = Conditionals.notModified(headers, stored);
+    if (context.explaining()) {
+      context.note("cache.result", notModified ? "HIT (304)" : "HIT");
+    } else {
+      cache.record(CacheStatus.HIT);
+    }
+    DecisionHandle handle = DecisionHandle.createAt(context.ticker(), now);
+    handle.addResponseHeaders(stored.hitFields(now));
+    return new Decision.ServeCached(notModified ? stored.notModified : stored.response, handle);
   }
 
   /**
