@@ -20,7 +20,10 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -91,8 +94,8 @@ public final class RedisCacheInvalidation implements AutoCloseable {
   private long lastVersion;
   private long appliedVersion;
   private boolean versionKnown;
-  private CompletableFuture<Void> versionWaiter;
-  private long awaitedVersion = Long.MAX_VALUE;
+  /** Futures of {@link #received}, by the version they wait for. */
+  private final TreeMap<Long, CompletableFuture<Void>> waiters = new TreeMap<>();
   private volatile boolean closed;
 
   private RedisCacheInvalidation(Builder b) {
@@ -196,18 +199,14 @@ public final class RedisCacheInvalidation implements AutoCloseable {
       cache.apply(purge); // applied here already when it is this instance's own
     }
     count(received); // after applying: a reader of the count sees the purge done
-    CompletableFuture<Void> done = null;
+    List<CompletableFuture<Void>> done;
     synchronized (lock) {
       appliedVersion = Math.max(appliedVersion, version);
-      if (versionWaiter != null && version >= awaitedVersion) {
-        done = versionWaiter;
-        versionWaiter = null;
-        awaitedVersion = Long.MAX_VALUE;
-      }
+      SortedMap<Long, CompletableFuture<Void>> reached = waiters.headMap(version, true);
+      done = List.copyOf(reached.values());
+      reached.clear();
     }
-    if (done != null) {
-      done.complete(null); // after the purge is applied
-    }
+    done.forEach(waiter -> waiter.complete(null)); // after the purge is applied
   }
 
   private void resync(String why) {
@@ -309,11 +308,7 @@ public final class RedisCacheInvalidation implements AutoCloseable {
       if (appliedVersion >= version) {
         return CompletableFuture.completedFuture(null);
       }
-      if (versionWaiter == null || version < awaitedVersion) {
-        versionWaiter = versionWaiter == null ? new CompletableFuture<>() : versionWaiter;
-        awaitedVersion = Math.min(awaitedVersion, version);
-      }
-      return versionWaiter;
+      return waiters.computeIfAbsent(version, v -> new CompletableFuture<>());
     }
   }
 

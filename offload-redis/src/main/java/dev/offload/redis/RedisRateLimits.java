@@ -396,8 +396,7 @@ public final class RedisRateLimits implements RateLimitBuckets.Factory, AutoClos
     @Override
     public Optional<Long> available(String key) {
       KeyState state = keys.getIfPresent(key);
-      return state == null || state.lastRemaining < 0 ? Optional.empty()
-          : Optional.of(state.lastRemaining);
+      return state == null ? Optional.empty() : Optional.of(state.lastRemaining);
     }
 
     @Override

@@ -80,6 +80,15 @@ class RedisRateLimitsTest {
         .build();
   }
 
+  /** Three instances' batched buckets (5 unsynced tokens, synchronised at least once a minute). */
+  private List<RedisRateLimits> batchedFleet() {
+    List<RedisRateLimits> shared = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      shared.add(open(shared().batched(5, Duration.ofMinutes(1))));
+    }
+    return shared;
+  }
+
   /**
    * Sends {@code count} requests for {@code apiKey} at once from 12 threads, spread over the
    * fleet's instances in turn, and returns their statuses.
@@ -147,13 +156,8 @@ class RedisRateLimitsTest {
 
   @Test
   void batchedModeNeverWaitsAndStaysWithinItsDocumentedBound() throws Exception {
-    List<RedisRateLimits> shared = new ArrayList<>();
-    List<OffloadRouter> fleet = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      RedisRateLimits limits = open(shared().batched(5, Duration.ofMinutes(1)));
-      shared.add(limits);
-      fleet.add(router(limits, 20));
-    }
+    List<RedisRateLimits> shared = batchedFleet();
+    List<OffloadRouter> fleet = shared.stream().map(limits -> router(limits, 20)).toList();
     int admitted = 0;
     for (int i = 0; i < 90; i++) {
       if (status(fleet.get(i % 3).decide(request("hot"))) == ADMITTED) {
@@ -170,13 +174,8 @@ class RedisRateLimitsTest {
 
   @Test
   void aConcurrentBurstOnAColdKeyStaysWithinTheCreditOfEachInstance() throws Exception {
-    List<RedisRateLimits> shared = new ArrayList<>();
-    List<OffloadRouter> fleet = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      RedisRateLimits limits = open(shared().batched(5, Duration.ofMinutes(1)));
-      shared.add(limits);
-      fleet.add(router(limits, 20));
-    }
+    List<RedisRateLimits> shared = batchedFleet();
+    List<OffloadRouter> fleet = shared.stream().map(limits -> router(limits, 20)).toList();
     int admitted = (int) atOnce(fleet, 300, "burst").stream().filter(st -> st == ADMITTED).count();
     // then one request at a time, one round-trip apart, until the limit shows everywhere
     for (int i = 0; i < 60; i++) {

@@ -136,7 +136,7 @@ public final class EdgeCache {
         .executor(Runnable::run)
         .maximumSize(RECENT_URL_PURGES)
         .expireAfterWrite(Duration.ofMinutes(1))
-        .<String, Long>evictionListener((url, epoch, cause) -> forgetUrlPurge(epoch))
+        .<String, Long>evictionListener((url, epoch, cause) -> raiseBroadPurgeEpoch(epoch))
         .build();
     this.store = Caffeine.newBuilder()
         .ticker(clock::read)
@@ -298,11 +298,11 @@ public final class EdgeCache {
             && key.target().equals(purge.value()));
       }
       case PREFIX -> {
-        forgetUrlPurge(epoch);
+        raiseBroadPurgeEpoch(epoch);
         return removeIf(key -> key.path().startsWith(purge.value()));
       }
       case TAG -> {
-        forgetUrlPurge(epoch);
+        raiseBroadPurgeEpoch(epoch);
         int removed = 0;
         for (Map.Entry<CacheKey, Variants> e : store.asMap().entrySet()) {
           if (e.getValue().tagged(purge.value())
@@ -313,7 +313,7 @@ public final class EdgeCache {
         return removed;
       }
       default -> {
-        forgetUrlPurge(epoch);
+        raiseBroadPurgeEpoch(epoch);
         int removed = (int) Math.min(Integer.MAX_VALUE, store.estimatedSize());
         store.invalidateAll();
         return removed;
@@ -321,8 +321,11 @@ public final class EdgeCache {
     }
   }
 
-  /** A URL purge leaves the table: from now on every fill older than it is dropped. */
-  private synchronized void forgetUrlPurge(Long epoch) {
+  /**
+   * Every fill older than {@code epoch} is dropped from now on: a prefix, tag or whole purge, or
+   * a URL purge that leaves the table of recent ones.
+   */
+  private synchronized void raiseBroadPurgeEpoch(Long epoch) {
     if (epoch != null && epoch > broadPurgeEpoch) {
       broadPurgeEpoch = epoch;
     }

@@ -166,7 +166,6 @@ public final class DemoGateway implements AutoCloseable {
       if (options.redis().isPresent()) {
         this.redis = RedisClient.create(options.redis().get().toString());
         redisParts.add(redis::shutdown);
-        started.add(redis::shutdown);
         // exact: this gateway's threads may block, and a loopback round-trip (about 0.1 ms) is
         // nothing next to a forward; on an event loop, keep the default batched mode
         RedisRateLimits shared = RedisRateLimits.builder(redis)
@@ -177,7 +176,6 @@ public final class DemoGateway implements AutoCloseable {
         buckets = shared;
         redisParts.add(RedisCacheInvalidation.builder(redis, cache).meterRegistry(registry)
             .start());
-        started.addAll(redisParts.subList(1, redisParts.size()));
       } else {
         this.redis = null;
       }
@@ -197,6 +195,7 @@ public final class DemoGateway implements AutoCloseable {
           OffloadHttpHandler.wrap(executor, hostApplication()));
     } catch (IOException | RuntimeException e) {
       closeInReverse(started);
+      closeInReverse(redisParts);
       throw e;
     }
   }
